@@ -1,0 +1,240 @@
+# Copyright: vnfm-toolkit developers
+# Apache License 2.0 (see LICENSE)
+"""Apply a :class:`Changes` to the kernel (the only module that mutates it)."""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import os
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from ansible_collections.nfv.vnfm.plugins.module_utils.vim import VimError
+from ansible_collections.nfv.vnfm.plugins.module_utils.vim._local import naming
+from ansible_collections.nfv.vnfm.plugins.module_utils.vim._local.diff import Changes
+from ansible_collections.nfv.vnfm.plugins.module_utils.vim._local.discover import (
+    ext_addresses_in_use,
+    merge_links,
+)
+from ansible_collections.nfv.vnfm.plugins.module_utils.vim._local.iproute import Kernel
+from ansible_collections.nfv.vnfm.plugins.module_utils.vim._local.model import (
+    FIRST_DYNAMIC_HOST,
+    BridgeState,
+    Desired,
+    ExtNetwork,
+    Observed,
+    VnfcState,
+)
+
+
+@dataclasses.dataclass
+class Settings:
+    state_dir: str
+    lock_file: str
+    kill_grace: float = 2.0
+    workers: int = 8
+
+
+def _parallel(workers: int, func: Any, items: list[Any]) -> None:
+    if len(items) <= 1:
+        for item in items:
+            func(item)
+        return
+    with ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
+        for _ in pool.map(func, items):
+            pass
+
+
+def delete_namespaces(kernel: Kernel, names: list[str], grace: float) -> None:
+    """Kill every process of the namespaces, then delete them."""
+    names = [n for n in names if kernel.netns_inode(n) is not None]
+    if not names:
+        return
+    pids = [p for found in kernel.netns_pids(names).values() for p in found]
+    if pids:
+        kernel.kill_pids(pids, grace)
+    kernel.batch([f"netns del {n}" for n in names])
+
+
+def delete_vnfcs(kernel: Kernel, inst: str, vnfcs: list[VnfcState], obs: Observed, grace: float) -> None:
+    if not vnfcs:
+        return
+    gone = {v.vnfc_id for v in vnfcs}
+    names = [v.netns for v in vnfcs]
+    pids = [p for found in kernel.netns_pids(names).values() for p in found]
+    if pids:
+        kernel.kill_pids(pids, grace)
+    # deleting a veth end deletes its peer at once, so the names are free right away
+    vl_peers = sorted(p for p, (vnfc, _c, _m) in obs.vl_ports.items() if vnfc in gone)
+    if vl_peers and obs.vim_ns:
+        kernel.batch([f"link del dev {p}" for p in vl_peers], netns=naming.vim_netns(inst))
+    ext_peers = sorted(p for p, (vnfc, _c, _m) in obs.ext_ports.items() if vnfc in gone)
+    kernel.batch([f"link del dev {p}" for p in ext_peers])
+    kernel.batch([f"netns del {n}" for n in names if kernel.netns_inode(n) is not None])
+
+
+def create_bridges(kernel: Kernel, inst: str, bridges: list[BridgeState], update: list[BridgeState]) -> None:
+    cmds = []
+    for br in bridges:
+        cmds.append(f"link add name {br.name} mtu {br.mtu} type bridge")
+        cmds.append(f"link set dev {br.name} alias {naming.vl_alias(inst, br.vl_id)} up")
+    cmds += [f"link set dev {br.name} mtu {br.mtu} up" for br in update]
+    kernel.batch(cmds, netns=naming.vim_netns(inst))
+
+
+def _vnfc_commands(inst: str, vnfc: VnfcState, host_ns: str) -> list[str]:
+    cmds = [f"link set dev lo alias {naming.vnfc_alias(inst, vnfc.vnfc_id, vnfc.vdu_id)} up"]
+    for cp in vnfc.cps:
+        target = naming.vim_netns(inst) if cp.kind == "vl" else host_ns
+        mac = f" address {cp.mac}" if cp.mac else ""
+        cmds.append(
+            f"link add name {cp.ifname}{mac} mtu {cp.mtu} type veth"
+            f" peer name {cp.peer} mtu {cp.mtu} netns {target}"
+        )
+        alias = naming.cp_alias(cp.cpd_id, cp.kind, cp.network, cp.peer, cp.ext_cpd_id, cp.dynamic)
+        cmds.append(f"link set dev {cp.ifname} alias {alias} up")
+        cmds += [f"addr add {a} dev {cp.ifname}" for a in cp.addresses]
+    if vnfc.gateway:
+        cmds.append(f"route add default via {vnfc.gateway}")
+    return cmds
+
+
+def allocate_ext(
+    kernel: Kernel, desired: Desired, vnfcs: list[VnfcState], host_links: list[dict[str, Any]]
+) -> list[VnfcState]:
+    """Give new external CPs a host-side port name and, if dynamic, a free address."""
+    short = desired.short_id
+    used_numbers = {
+        n
+        for link in host_links
+        if (n := naming.ext_port_number(short, str(link.get("ifname")))) is not None
+    }
+    static = {a.split("/")[0] for v in desired.vnfcs.values() for c in v.cps for a in c.addresses}
+    in_use: dict[str, set[str]] = {}
+    out = []
+    for vnfc in vnfcs:
+        cps = []
+        for cp in vnfc.cps:
+            if cp.kind == "ext":
+                number = next(n for n in range(101) if n not in used_numbers)
+                used_numbers.add(number)
+                cp = dataclasses.replace(cp, peer=naming.ext_port(short, number))
+                if not cp.addresses:
+                    ext = desired.ext_networks[cp.network]
+                    if cp.network not in in_use:
+                        in_use[cp.network] = ext_addresses_in_use(kernel, cp.network, host_links) | static
+                    address = _first_free(ext, in_use[cp.network])
+                    in_use[cp.network].add(address)
+                    prefix = ext.cidr.split("/")[1]
+                    cp = dataclasses.replace(cp, addresses=(f"{address}/{prefix}",))
+            cps.append(cp)
+        out.append(dataclasses.replace(vnfc, cps=tuple(cps)))
+    return out
+
+
+def _first_free(ext: ExtNetwork, used: set[str]) -> str:
+    net = ipaddress.ip_network(ext.cidr)
+    for offset in range(FIRST_DYNAMIC_HOST, net.num_addresses - 1):
+        candidate = str(net[offset])
+        if candidate not in used and candidate != ext.gateway:
+            return candidate
+    raise VimError(f"external network {ext.name} ({ext.cidr}) has no free address left")
+
+
+def create_vnfcs(
+    kernel: Kernel, inst: str, vnfcs: list[VnfcState], bridges: dict[str, str], workers: int
+) -> None:
+    """Create namespaces (one batch), configure each (in parallel), attach the peers."""
+    if not vnfcs:
+        return
+    host_ns = str(os.getpid())  # a process of the host namespace names it for 'netns'
+    kernel.batch([f"netns add {v.netns}" for v in vnfcs])
+    _parallel(workers, lambda v: kernel.batch(_vnfc_commands(inst, v, host_ns), netns=v.netns), vnfcs)
+    vl_cmds, ext_cmds = [], []
+    for vnfc in vnfcs:
+        for cp in vnfc.cps:
+            alias = naming.port_alias(inst, vnfc.vnfc_id, cp.cpd_id)
+            if cp.kind == "vl":
+                vl_cmds.append(f"link set dev {cp.peer} master {bridges[cp.network]} alias {alias} up")
+            else:
+                ext_cmds.append(f"link set dev {cp.peer} master {cp.network} alias {alias} up")
+    kernel.batch(vl_cmds, netns=naming.vim_netns(inst))
+    kernel.batch(ext_cmds)
+
+
+def create_ext_bridges(kernel: Kernel, networks: Iterable[ExtNetwork], host_links: list[dict[str, Any]]) -> None:
+    present = {str(link.get("ifname")) for link in host_links}
+    cmds = []
+    for ext in networks:
+        if ext.name in present:  # created meanwhile by another process
+            continue
+        prefix = ext.cidr.split("/")[1]
+        cmds.append(f"link add name {ext.name} type bridge")
+        cmds.append(f"addr add {ext.gateway}/{prefix} dev {ext.name}")
+        cmds.append(f"link set dev {ext.name} alias {naming.EXT_BRIDGE_ALIAS} up")
+    kernel.batch(cmds)
+
+
+def release_ext_bridges(kernel: Kernel, names: Iterable[str]) -> None:
+    """Delete the owned external bridges of ``names`` that have no port left (fresh look)."""
+    wanted = set(names)
+    if not wanted:
+        return
+    links = _host_links(kernel)
+    ports = {str(link.get("master")) for link in links if link.get("master")}
+    cmds = [
+        f"link del dev {link['ifname']}"
+        for link in links
+        if link.get("ifname") in wanted
+        and link.get("ifalias") == naming.EXT_BRIDGE_ALIAS
+        and link["ifname"] not in ports
+    ]
+    kernel.batch(cmds)
+
+
+def _host_links(kernel: Kernel) -> list[dict[str, Any]]:
+    docs = kernel.query(["link show", "addr show"])
+    return merge_links(docs[0], docs[1])
+
+
+def apply_changes(
+    kernel: Kernel, ch: Changes, desired: Desired | None, obs: Observed, settings: Settings
+) -> list[VnfcState]:
+    """Apply ``ch``; return the VNFC states created (with allocated ports/addresses)."""
+    inst = ch.vnf_instance_id
+    vim_ns = naming.vim_netns(inst)
+    created: list[VnfcState] = []
+    lock = kernel.lock(settings.lock_file) if ch.touches_ext else None
+    if lock is not None:
+        lock.__enter__()
+    try:
+        delete_vnfcs(kernel, inst, ch.delete_vnfcs, obs, settings.kill_grace)
+        if ch.delete_vim_ns:
+            delete_namespaces(kernel, [vim_ns], settings.kill_grace)
+        elif ch.delete_bridges and obs.vim_ns:
+            kernel.batch([f"link del dev {b.name}" for b in ch.delete_bridges], netns=vim_ns)
+        if ch.create_vim_ns:
+            kernel.batch([f"netns add {vim_ns}"])
+            kernel.batch(["link set dev lo up"], netns=vim_ns)
+        if ch.create_bridges or ch.update_bridges:
+            create_bridges(kernel, inst, ch.create_bridges, ch.update_bridges)
+        if ch.create_vnfcs and desired is not None:
+            todo = ch.create_vnfcs
+            if any(cp.kind == "ext" for v in todo for cp in v.cps):
+                host_links = _host_links(kernel)
+                create_ext_bridges(kernel, ch.create_ext, host_links)
+                todo = allocate_ext(kernel, desired, todo, host_links)
+            bridges = {k: b.name for k, b in desired.bridges.items()}
+            create_vnfcs(kernel, inst, todo, bridges, settings.workers)
+            created = todo
+        release_ext_bridges(kernel, ch.release_ext)
+    finally:
+        if lock is not None:
+            lock.__exit__(None, None, None)
+    for name in ch.create_volumes:
+        kernel.make_dir(os.path.join(settings.state_dir, inst, name))
+    for name in ch.delete_volumes:
+        kernel.remove_tree(os.path.join(settings.state_dir, inst, name))
+    return created

@@ -1,0 +1,150 @@
+#!/usr/bin/env python3
+# Copyright (c) vnfm-toolkit developers
+# Apache License 2.0 (see Licenses/LICENSE.txt)
+"""webfarm load balancer: round-robins HTTP requests over the web VNFCs.
+
+Usage: lb.py --backends FILE [--port 80] [--bind 0.0.0.0] [--pidfile FILE]
+
+FILE lists one ``host:port`` per line (``#`` comments allowed); it is re-read
+on SIGHUP and whenever it changes on disk. Backends that refuse the
+connection are skipped; with none left the answer is 503. SIGTERM drains:
+the listening socket closes at once, requests in flight complete.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import itertools
+import os
+import signal
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import FrameType
+
+HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade"}
+
+
+class Backends:
+    """The backend list, reloaded when the file changes or on demand."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._stamp: tuple[int, int, int] | None = None
+        self._items: list[tuple[str, int]] = []
+        self._counter = itertools.count()
+        self.force_reload = False
+
+    def _load(self) -> None:
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            self._stamp, self._items = None, []
+            return
+        stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
+        if stamp == self._stamp and not self.force_reload:
+            return
+        items: list[tuple[str, int]] = []
+        with open(self.path, encoding="utf-8") as fh:
+            for line in fh:
+                entry = line.split("#", 1)[0].strip()
+                host, sep, port = entry.rpartition(":")
+                if entry and sep and port.isdigit():
+                    items.append((host.strip("[]"), int(port)))
+        self._stamp, self._items, self.force_reload = stamp, items, False
+        sys.stderr.write(f"lb: backends {items}\n")
+
+    def rotation(self) -> list[tuple[str, int]]:
+        """All backends, starting with the next one in round-robin order."""
+        with self._lock:
+            self._load()
+            items = list(self._items)
+            start = next(self._counter) % len(items) if items else 0
+        return items[start:] + items[:start]
+
+
+class LbHandler(BaseHTTPRequestHandler):
+    server_version = "webfarm-lb/1.0"
+    backends: Backends
+    timeout_s = 5.0
+
+    def _proxy(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else None
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
+        for host, port in self.backends.rotation():
+            conn = http.client.HTTPConnection(host, port, timeout=self.timeout_s)
+            try:
+                conn.request(self.command, self.path, body=body, headers=headers)
+                resp = conn.getresponse()
+                data = resp.read()
+            except OSError as exc:  # refused, unreachable, reset: try the next one
+                sys.stderr.write(f"lb: backend {host}:{port} failed: {exc}\n")
+                continue
+            finally:
+                conn.close()
+            self.send_response(resp.status, resp.reason)
+            for key, value in resp.getheaders():
+                if key.lower() not in HOP_BY_HOP | {"content-length", "server", "date"}:
+                    self.send_header(key, value)
+            self.send_header("Content-Length", str(len(data)))
+            self.send_header("X-Backend", f"{host}:{port}")
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(data)
+            return
+        self.send_error(503, "no backend available")
+
+    do_GET = do_HEAD = do_POST = _proxy
+
+    def log_message(self, format: str, *args: object) -> None:
+        sys.stderr.write(f"lb {self.address_string()} {format % args}\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backends", required=True, help="file of host:port lines")
+    parser.add_argument("--port", type=int, default=80)
+    parser.add_argument("--bind", default="0.0.0.0")
+    parser.add_argument("--pidfile", help="write the pid here once listening")
+    parser.add_argument("--timeout", type=float, default=5.0, help="backend timeout (s)")
+    args = parser.parse_args(argv)
+
+    backends = Backends(args.backends)
+    attrs = {"backends": backends, "timeout_s": args.timeout}
+    server = ThreadingHTTPServer((args.bind, args.port), type("Handler", (LbHandler,), attrs))
+    server.daemon_threads = False  # drain: wait for requests in flight
+
+    def on_hup(signum: int, frame: FrameType | None) -> None:
+        backends.force_reload = True
+
+    def on_term(signum: int, frame: FrameType | None) -> None:
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGHUP, on_hup)
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGINT, on_term)
+    if args.pidfile:
+        with open(f"{args.pidfile}.tmp", "w", encoding="ascii") as fh:
+            fh.write(f"{os.getpid()}\n")
+        os.replace(f"{args.pidfile}.tmp", args.pidfile)
+    sys.stderr.write(f"lb listening on {args.bind}:{args.port}, backends from {args.backends}\n")
+    sys.stderr.flush()
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()  # stop accepting; joins the request threads
+        if args.pidfile:
+            try:
+                with open(args.pidfile, encoding="ascii") as fh:
+                    if fh.read().strip() == str(os.getpid()):
+                        os.unlink(args.pidfile)
+            except FileNotFoundError:
+                pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
