@@ -26,13 +26,17 @@ from ansible_collections.nfv.vnfm.plugins.module_utils.vnfd.model import (  # no
     VnfModel,
     to_json,
 )
-from ansible_collections.nfv.vnfm.plugins.module_utils.vnfd.package import Limits  # noqa: E402
+from ansible_collections.nfv.vnfm.plugins.module_utils.vnfd.package import (  # noqa: E402
+    Limits,
+    Package,
+)
 from ansible_collections.nfv.vnfm.plugins.module_utils.vnfd.summary import (  # noqa: E402
     package_summary,
 )
 
 __all__ = [
     "Limits",
+    "Package",
     "PackageError",
     "PlanError",
     "PlanRequest",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from vnfm_runner.cli import lcm_cmds
 from vnfm_runner.cli.package_cmds import package_group, plan_cmd
 
 
@@ -13,8 +14,12 @@ def cli() -> None:
     """vnfm: a declarative, Ansible-based ETSI NFV VNF Manager."""
 
 
+package_group.add_command(lcm_cmds.onboard)
 cli.add_command(package_group)
 cli.add_command(plan_cmd)
+for command in (lcm_cmds.create, lcm_cmds.instantiate, lcm_cmds.terminate, lcm_cmds.delete,
+                lcm_cmds.show, lcm_cmds.list_instances, lcm_cmds.op_group):
+    cli.add_command(command)
 
 
 def main() -> None:

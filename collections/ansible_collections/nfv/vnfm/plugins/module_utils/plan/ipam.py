@@ -62,7 +62,11 @@ class LinkAddresses:
         if self.gateway and offset > reserved:
             first = str(self.network[reserved])
             last = str(self.network[offset - 1])
-            if netaddr.IPAddress(first) <= netaddr.IPAddress(self.gateway) <= netaddr.IPAddress(last):
+            if (
+                netaddr.IPAddress(first)
+                <= netaddr.IPAddress(self.gateway)
+                <= netaddr.IPAddress(last)
+            ):
                 raise PlanError(
                     f"virtual link {link_id!r}: gateway {gateway} lies in the range "
                     f"{first}-{last} reserved for VNFCs"

@@ -33,7 +33,9 @@ class PlanRequest:
     flavour_id: str
     instantiation_level_id: str | None = None
     scale_levels: dict[str, int] | None = None  # aspect -> level; overrides the level's
-    ext_virtual_links: list[dict[str, Any]] = field(default_factory=list)  # SOL003 ExtVirtualLinkData
+    ext_virtual_links: list[dict[str, Any]] = field(
+        default_factory=list
+    )  # SOL003 ExtVirtualLinkData
     vim_mapping: dict[str, Any] = field(default_factory=dict)  # {images: {...}, flavours: {...}}
 
 
@@ -61,8 +63,14 @@ def _scale_levels(flavour: Flavour, req: PlanRequest) -> tuple[str | None, dict[
         aspect = flavour.aspect(aspect_id)
         if aspect is None:
             known = ", ".join(a.id for a in flavour.scaling_aspects) or "none"
-            raise PlanError(f"flavour {flavour.id!r} has no scaling aspect {aspect_id!r} (known: {known})")
-        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= aspect.max_scale_level:
+            raise PlanError(
+                f"flavour {flavour.id!r} has no scaling aspect {aspect_id!r} (known: {known})"
+            )
+        if (
+            not isinstance(value, int)
+            or isinstance(value, bool)
+            or not 0 <= value <= aspect.max_scale_level
+        ):
             raise PlanError(
                 f"aspect {aspect_id!r}: scale level {value!r} is outside 0..{aspect.max_scale_level}"
             )
@@ -70,7 +78,9 @@ def _scale_levels(flavour: Flavour, req: PlanRequest) -> tuple[str | None, dict[
     return level_id, levels
 
 
-def vnfc_counts(flavour: Flavour, level_id: str | None, levels: dict[str, int], explicit: bool) -> dict[str, int]:
+def vnfc_counts(
+    flavour: Flavour, level_id: str | None, levels: dict[str, int], explicit: bool
+) -> dict[str, int]:
     """VNFCs per VDU for a level (its own counts) or for aspect levels."""
     level = flavour.level(level_id) if level_id and not explicit else None
     counts: dict[str, int] = {}
@@ -90,7 +100,9 @@ def vnfc_counts(flavour: Flavour, level_id: str | None, levels: dict[str, int], 
     return counts
 
 
-def _ext_bindings(flavour: Flavour, ext_vls: list[dict[str, Any]]) -> dict[str, tuple[str, list[list[str]]]]:
+def _ext_bindings(
+    flavour: Flavour, ext_vls: list[dict[str, Any]]
+) -> dict[str, tuple[str, list[list[str]]]]:
     """ext cpd id -> (ext VL id, fixed addresses per VNFC index) from the request."""
     known = {cp.id for cp in flavour.ext_cps}
     out: dict[str, tuple[str, list[list[str]]]] = {}
@@ -123,7 +135,9 @@ def plan(model: VnfModel, req: PlanRequest) -> dict[str, Any]:
     flavour = model.flavour(req.flavour_id)
     if flavour is None:
         known = ", ".join(f.id for f in model.flavours) or "none"
-        raise PlanError(f"VNFD {model.vnfd_id} has no deployment flavour {req.flavour_id!r} (known: {known})")
+        raise PlanError(
+            f"VNFD {model.vnfd_id} has no deployment flavour {req.flavour_id!r} (known: {known})"
+        )
     level_id, levels = _scale_levels(flavour, req)
     counts = vnfc_counts(flavour, level_id, levels, explicit=req.scale_levels is not None)
     sid = short_id(req.vnf_instance_id)
@@ -139,7 +153,9 @@ def plan(model: VnfModel, req: PlanRequest) -> dict[str, Any]:
         cps.sort(key=lambda c: (c.order if c.order is not None else 1_000_000, c.id))
     declared = [vl.cidr for vl in flavour.virtual_links if vl.cidr]
     missing = [vl for vl in flavour.virtual_links if not vl.cidr]
-    fallback = dict(zip((vl.id for vl in missing), default_cidrs(len(missing), declared), strict=False))
+    fallback = dict(
+        zip((vl.id for vl in missing), default_cidrs(len(missing), declared), strict=False)
+    )
     layouts: dict[str, LinkAddresses] = {}
     virtual_links = []
     for index, vl in enumerate(sorted(flavour.virtual_links, key=lambda v: v.id)):
@@ -174,7 +190,12 @@ def plan(model: VnfModel, req: PlanRequest) -> dict[str, Any]:
             continue
         name = f"{prefix}-{rule.id}"
         server_groups.append(
-            {"name": name, "policy": rule.kind, "scope": rule.scope.replace("_", "-"), "vduIds": sorted(rule.vdu_ids)}
+            {
+                "name": name,
+                "policy": rule.kind,
+                "scope": rule.scope.replace("_", "-"),
+                "vduIds": sorted(rule.vdu_ids),
+            }
         )
         for vdu_id in rule.vdu_ids:
             group_of.setdefault(vdu_id, name)
@@ -243,7 +264,8 @@ def plan(model: VnfModel, req: PlanRequest) -> dict[str, Any]:
                         "numVirtualCpu": vdu.num_virtual_cpu,
                         "virtualMemSizeMb": vdu.virtual_mem_size_mb,
                         "localStorageGb": vdu.local_storage_gb,
-                        "flavourHint": flavour_map.get(vdu.id) or (vdu.flavour_hints[0] if vdu.flavour_hints else None),
+                        "flavourHint": flavour_map.get(vdu.id)
+                        or (vdu.flavour_hints[0] if vdu.flavour_hints else None),
                     },
                     "image": image,
                     "bootData": vdu.boot_data,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ansible_collections.nfv.vnfm.plugins.module_utils.errors import Problem
+from ansible_collections.nfv.vnfm.plugins.module_utils.errors import PackageError, Problem
 from ansible_collections.nfv.vnfm.plugins.module_utils.vnfd import model as m
 from ansible_collections.nfv.vnfm.plugins.module_utils.vnfd.package import Package
 from ansible_collections.nfv.vnfm.plugins.module_utils.vnfd.safe_yaml import LocatedDict
@@ -208,7 +208,9 @@ class FlavourBuilder:
                 self.ctx.error(f"node template {name!r} has no type", self.nodes, name)
                 continue
             if registry.get("node_types", node_type) is None:
-                self.ctx.error(f"node template {name!r}: unknown node type {node_type!r}", node, "type")
+                self.ctx.error(
+                    f"node template {name!r}: unknown node type {node_type!r}", node, "type"
+                )
                 continue
             for kind in (VNF, VDU, VDU_CP, EXT_CP, VL, *STORAGES):
                 if registry.is_a("node_types", node_type, kind):
@@ -253,7 +255,9 @@ class FlavourBuilder:
         vl = m.VirtualLink(
             id=name,
             description=props.get("description"),
-            layer_protocols=list(conn.get("layer_protocols") or []) if isinstance(conn, dict) else [],
+            layer_protocols=list(conn.get("layer_protocols") or [])
+            if isinstance(conn, dict)
+            else [],
         )
         profile = props.get("vl_profile") or {}
         datas = profile.get("virtual_link_protocol_data") or [] if isinstance(profile, dict) else []
@@ -321,13 +325,21 @@ class FlavourBuilder:
             configurable_properties=dict(props.get("configurable_properties") or {}),
         )
         caps = node.get("capabilities") or {}
-        compute = (caps.get("virtual_compute") or {}).get("properties") if isinstance(caps, dict) else None
+        compute = (
+            (caps.get("virtual_compute") or {}).get("properties")
+            if isinstance(caps, dict)
+            else None
+        )
         if isinstance(compute, dict):
             compute = resolve_inputs(compute, self.inputs)
             cpu = compute.get("virtual_cpu") or {}
-            vdu.num_virtual_cpu = _as_int(cpu.get("num_virtual_cpu")) if isinstance(cpu, dict) else None
+            vdu.num_virtual_cpu = (
+                _as_int(cpu.get("num_virtual_cpu")) if isinstance(cpu, dict) else None
+            )
             mem = compute.get("virtual_memory") or {}
-            vdu.virtual_mem_size_mb = size_mib(mem.get("virtual_mem_size")) if isinstance(mem, dict) else None
+            vdu.virtual_mem_size_mb = (
+                size_mib(mem.get("virtual_mem_size")) if isinstance(mem, dict) else None
+            )
             local = compute.get("virtual_local_storage") or []
             if isinstance(local, list) and local and isinstance(local[0], dict):
                 vdu.local_storage_gb = _gib(local[0].get("size_of_storage"))
@@ -340,7 +352,11 @@ class FlavourBuilder:
         for req, target, where in _requirements(node):
             if req == "virtual_storage":
                 if target not in self.nodes or self.kinds.get(target) not in STORAGES:
-                    self.ctx.error(f"VDU {name!r}: virtual_storage names unknown storage {target!r}", where, req)
+                    self.ctx.error(
+                        f"VDU {name!r}: virtual_storage names unknown storage {target!r}",
+                        where,
+                        req,
+                    )
                 else:
                     vdu.storage.append(target)
         return vdu
@@ -353,12 +369,18 @@ class FlavourBuilder:
         for req, target, where in _requirements(node):
             if req == "virtual_binding":
                 if target not in self.nodes or self.kinds.get(target) != VDU:
-                    self.ctx.error(f"CP {name!r}: virtual_binding names unknown VDU {target!r}", where, req)
+                    self.ctx.error(
+                        f"CP {name!r}: virtual_binding names unknown VDU {target!r}", where, req
+                    )
                 else:
                     binding = target
             elif req == "virtual_link":
                 if target not in self.nodes or self.kinds.get(target) != VL:
-                    self.ctx.error(f"CP {name!r}: virtual_link names unknown virtual link {target!r}", where, req)
+                    self.ctx.error(
+                        f"CP {name!r}: virtual_link names unknown virtual link {target!r}",
+                        where,
+                        req,
+                    )
                 else:
                     link = target
         if binding is None:
@@ -390,19 +412,31 @@ class FlavourBuilder:
             if not mapping:
                 continue  # declared but not mapped in this flavour
             if not isinstance(mapping, list) or not mapping or not isinstance(mapping[0], str):
-                self.ctx.error(f"substitution requirement {req!r}: expected [node, requirement]", reqs, req)
+                self.ctx.error(
+                    f"substitution requirement {req!r}: expected [node, requirement]", reqs, req
+                )
                 continue
             target = mapping[0]
             kind = self.kinds.get(target)
             if target not in self.nodes:
-                self.ctx.error(f"substitution requirement {req!r} maps to unknown node {target!r}", reqs, req)
+                self.ctx.error(
+                    f"substitution requirement {req!r} maps to unknown node {target!r}", reqs, req
+                )
                 continue
             if kind == VDU_CP:
-                vdu = next((t for r, t, _w in _requirements(self.nodes[target]) if r == "virtual_binding"), None)
+                vdu = next(
+                    (t for r, t, _w in _requirements(self.nodes[target]) if r == "virtual_binding"),
+                    None,
+                )
                 out.append(m.ExtCp(target, str(req), "VduCp", vdu_id=vdu))
             elif kind == EXT_CP:
                 internal = next(
-                    (t for r, t, _w in _requirements(self.nodes[target]) if r == "internal_virtual_link"), None
+                    (
+                        t
+                        for r, t, _w in _requirements(self.nodes[target])
+                        if r == "internal_virtual_link"
+                    ),
+                    None,
                 )
                 out.append(m.ExtCp(target, str(req), "VnfExtCp", internal_virtual_link=internal))
             else:
@@ -424,7 +458,9 @@ class FlavourBuilder:
                 out.extend(str(x) for x in members if self.kinds.get(str(x)) in allowed)
                 continue
             if target not in self.nodes:
-                self.ctx.error(f"policy {policy!r} targets unknown node {target!r}", body, "targets")
+                self.ctx.error(
+                    f"policy {policy!r} targets unknown node {target!r}", body, "targets"
+                )
             elif self.kinds.get(target) not in allowed:
                 self.ctx.error(f"policy {policy!r} cannot target {target!r}", body, "targets")
             else:
@@ -443,18 +479,22 @@ class FlavourBuilder:
             props = dict(registry.property_defaults("policy_types", ptype))
             props.update(body.get("properties") or {})
             props = resolve_inputs(props, self.inputs)
-            base = next((t for t in registry.ancestry("policy_types", ptype) if t.startswith(P)), ptype)
+            base = next(
+                (t for t in registry.ancestry("policy_types", ptype) if t.startswith(P)), ptype
+            )
             typed.append((name, base, body, props))
         # Aspects first: other policies refer to them.
         for name, base, body, props in typed:
             if base == P + "ScalingAspects":
                 aspects = props.get("aspects") or {}
-                for aid, spec in (aspects.items() if isinstance(aspects, dict) else []):
+                for aid, spec in aspects.items() if isinstance(aspects, dict) else []:
                     if not isinstance(spec, dict):
                         continue
                     level = _as_int(spec.get("max_scale_level"))
                     if level is None or level < 0:
-                        self.ctx.error(f"aspect {aid!r}: max_scale_level must be a non-negative integer", spec)
+                        self.ctx.error(
+                            f"aspect {aid!r}: max_scale_level must be a non-negative integer", spec
+                        )
                         level = 0
                     flavour.scaling_aspects.append(
                         m.ScalingAspect(
@@ -476,7 +516,9 @@ class FlavourBuilder:
             elif short == "VduScalingAspectDeltas":
                 aspect = flavour.aspect(str(props.get("aspect")))
                 if aspect is None:
-                    self.ctx.error(f"policy {name!r} names unknown aspect {props.get('aspect')!r}", body)
+                    self.ctx.error(
+                        f"policy {name!r} names unknown aspect {props.get('aspect')!r}", body
+                    )
                     continue
                 deltas = props.get("deltas") or {}
                 parsed = {
@@ -485,20 +527,27 @@ class FlavourBuilder:
                 }
                 for delta_id in parsed:
                     if aspect.step_deltas and delta_id not in aspect.step_deltas:
-                        self.ctx.warn(f"policy {name!r}: delta {delta_id!r} is not a step of aspect {aspect.id!r}", body)
+                        self.ctx.warn(
+                            f"policy {name!r}: delta {delta_id!r} is not a step of aspect {aspect.id!r}",
+                            body,
+                        )
                 for vdu in self._targets(body, name, vdu_ids):
                     aspect.vdu_deltas[vdu] = parsed
             elif short == "InstantiationLevels":
                 levels = props.get("levels") or {}
-                for lid, spec in (levels.items() if isinstance(levels, dict) else []):
+                for lid, spec in levels.items() if isinstance(levels, dict) else []:
                     spec = spec if isinstance(spec, dict) else {}
                     info: dict[str, int] = {}
                     scale = spec.get("scale_info") or {}
-                    for aid, lvl in (scale.items() if isinstance(scale, dict) else []):
+                    for aid, lvl in scale.items() if isinstance(scale, dict) else []:
                         aspect = flavour.aspect(str(aid))
                         value = _as_int((lvl or {}).get("scale_level"))
                         if aspect is None:
-                            self.ctx.error(f"instantiation level {lid!r} names unknown aspect {aid!r}", scale, aid)
+                            self.ctx.error(
+                                f"instantiation level {lid!r} names unknown aspect {aid!r}",
+                                scale,
+                                aid,
+                            )
                         elif value is None or value < 0 or value > aspect.max_scale_level:
                             self.ctx.error(
                                 f"instantiation level {lid!r}: scale_level {value!r} of aspect {aid!r} "
@@ -516,7 +565,7 @@ class FlavourBuilder:
             elif short == "VduInstantiationLevels":
                 levels = props.get("levels") or {}
                 for vdu in self._targets(body, name, vdu_ids):
-                    for lid, spec in (levels.items() if isinstance(levels, dict) else []):
+                    for lid, spec in levels.items() if isinstance(levels, dict) else []:
                         count = _as_int((spec or {}).get("number_of_instances"))
                         vdu_levels.setdefault(str(lid), {})[vdu] = count if count is not None else 0
             elif short in ("AffinityRule", "AntiAffinityRule"):
@@ -548,18 +597,29 @@ class FlavourBuilder:
             level = flavour.level(lid)
             if level is None:
                 if known_levels:
-                    self.ctx.error(f"VduInstantiationLevels names unknown instantiation level {lid!r}", self.topology, "policies")
+                    self.ctx.error(
+                        f"VduInstantiationLevels names unknown instantiation level {lid!r}",
+                        self.topology,
+                        "policies",
+                    )
                     continue
                 level = m.InstantiationLevel(lid, None)
                 flavour.instantiation_levels.append(level)
             level.vdu_instances.update(counts)
         if flavour.default_level is not None and flavour.level(flavour.default_level) is None:
-            self.ctx.error(f"default_level {flavour.default_level!r} is not an instantiation level", self.topology, "policies")
+            self.ctx.error(
+                f"default_level {flavour.default_level!r} is not an instantiation level",
+                self.topology,
+                "policies",
+            )
         for level in flavour.instantiation_levels:
             for vdu in flavour.vdus:
                 if vdu.id not in level.vdu_instances:
-                    level.vdu_instances[vdu.id] = flavour.initial_deltas.get(vdu.id, vdu.min_instances) + sum(
-                        a.instances_added(vdu.id, level.scale_info.get(a.id, 0)) for a in flavour.scaling_aspects
+                    level.vdu_instances[vdu.id] = flavour.initial_deltas.get(
+                        vdu.id, vdu.min_instances
+                    ) + sum(
+                        a.instances_added(vdu.id, level.scale_info.get(a.id, 0))
+                        for a in flavour.scaling_aspects
                     )
 
     def _check_levels(self, flavour: m.Flavour) -> None:
@@ -589,14 +649,15 @@ class FlavourBuilder:
         if file.startswith("/") or re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", file):
             report(f"artifact file {file!r} is outside the package", where, "file")
             return None
-        for base in (self.template.name, None):
-            try:
-                full = self.ctx.package.resolve(file, base=base)
-            except Exception as exc:  # PackageError: escapes the root
-                self.ctx.error(f"artifact file {file!r}: {exc}", where, "file")
-                return None
-            if full.is_file():
-                return self.ctx.package.relative(full)
+        try:  # SOL001: relative to the file that defines the artifact
+            full = self.ctx.package.resolve(file, base=self.template.name)
+        except PackageError as exc:
+            self.ctx.error(f"artifact file {file!r}: {exc}", where, "file")
+            return None
+        if not full.is_file() and not file.startswith(".."):
+            full = self.ctx.package.resolve(file)  # common practice: package-root relative
+        if full.is_file():
+            return self.ctx.package.relative(full)
         report(f"artifact file not found in package: {file}", where, "file")
         return None
 
@@ -609,10 +670,12 @@ class FlavourBuilder:
         artifacts = artifacts if isinstance(artifacts, dict) else {}
         interfaces = node.get("interfaces") or {}
         ops: list[m.LcmOperation] = []
-        for iface, body in (interfaces.items() if isinstance(interfaces, dict) else []):
+        for iface, body in interfaces.items() if isinstance(interfaces, dict) else []:
             if not isinstance(body, dict):
                 continue
-            operations = body.get("operations") if isinstance(body.get("operations"), dict) else body
+            operations = (
+                body.get("operations") if isinstance(body.get("operations"), dict) else body
+            )
             for op_name, op in operations.items():
                 if op_name in ("type", "inputs", "notifications"):
                     continue
@@ -629,7 +692,9 @@ class FlavourBuilder:
         elif isinstance(op, dict):
             impl = op.get("implementation")
             inputs = op.get("inputs") or {}
-            result.inputs = dict(resolve_inputs(inputs, self.inputs)) if isinstance(inputs, dict) else {}
+            result.inputs = (
+                dict(resolve_inputs(inputs, self.inputs)) if isinstance(inputs, dict) else {}
+            )
         if isinstance(impl, dict):
             impl = impl.get("primary")
             if isinstance(impl, dict):

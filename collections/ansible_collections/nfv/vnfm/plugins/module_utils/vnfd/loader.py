@@ -59,6 +59,7 @@ def load_from_package(package: Package) -> tuple[m.VnfModel, list[Problem]]:
     model = _build(package, templates, registry, problems)
     model.entry_definitions = entry
     model.manifest = manifest
+    problems[:] = list(dict.fromkeys(problems))  # one report per distinct finding
     errors = [p for p in problems if p.severity == "error"]
     if errors or model is None:
         raise PackageError(problems)
@@ -67,7 +68,9 @@ def load_from_package(package: Package) -> tuple[m.VnfModel, list[Problem]]:
     return model, warnings
 
 
-def _entry_points(package: Package, problems: list[Problem]) -> tuple[str | None, list[str], str | None]:
+def _entry_points(
+    package: Package, problems: list[Problem]
+) -> tuple[str | None, list[str], str | None]:
     """(entry definitions, other definitions, manifest) of the package."""
     if package.exists(META):
         try:
@@ -82,22 +85,54 @@ def _entry_points(package: Package, problems: list[Problem]) -> tuple[str | None
         package.meta = meta
         entry = meta.entry_definitions
         if entry is None or not package.exists(entry):
-            problems.append(Problem(f"Entry-Definitions file not found: {entry}", META, _meta_line(text, "Entry-Definitions")))
+            problems.append(
+                Problem(
+                    f"Entry-Definitions file not found: {entry}",
+                    META,
+                    _meta_line(text, "Entry-Definitions"),
+                )
+            )
             entry = None
         for key in ("ETSI-Entry-Change-Log", "ETSI-Entry-Licenses", "ETSI-Entry-Certificate"):
             value = meta.entries.get(key)
             if value and not package.exists(value) and not (package.root / value).is_dir():
-                problems.append(Problem(f"{key} not found in package: {value}", META, _meta_line(text, key), "warning"))
+                problems.append(
+                    Problem(
+                        f"{key} not found in package: {value}",
+                        META,
+                        _meta_line(text, key),
+                        "warning",
+                    )
+                )
         for block in meta.file_blocks:
             name = block.get("Name")
             if name and not package.exists(name):
-                problems.append(Problem(f"file listed in TOSCA.meta is not in the package: {name}", META, _meta_line(text, f"Name: {name}"), "warning"))
+                problems.append(
+                    Problem(
+                        f"file listed in TOSCA.meta is not in the package: {name}",
+                        META,
+                        _meta_line(text, f"Name: {name}"),
+                        "warning",
+                    )
+                )
         for other in meta.other_definitions:
             if not package.exists(other):
-                problems.append(Problem(f"Other-Definitions file not found: {other}", META, _meta_line(text, "Other-Definitions")))
+                problems.append(
+                    Problem(
+                        f"Other-Definitions file not found: {other}",
+                        META,
+                        _meta_line(text, "Other-Definitions"),
+                    )
+                )
         manifest = meta.entries.get("ETSI-Entry-Manifest")
         if manifest and not package.exists(manifest):
-            problems.append(Problem(f"ETSI-Entry-Manifest not found: {manifest}", META, _meta_line(text, "ETSI-Entry-Manifest")))
+            problems.append(
+                Problem(
+                    f"ETSI-Entry-Manifest not found: {manifest}",
+                    META,
+                    _meta_line(text, "ETSI-Entry-Manifest"),
+                )
+            )
             manifest = None
         return entry, [o for o in meta.other_definitions if package.exists(o)], manifest
     # No TOSCA-Metadata: exactly one YAML file at the root is the entry.
@@ -147,11 +182,15 @@ def _check_manifest(package: Package, name: str, problems: list[Problem]) -> dic
     for set_name, sources in manifest.non_mano_artifact_sets.items():
         for src in sources:
             if not package.exists(src):
-                problems.append(Problem(f"non-MANO artifact {src} of set {set_name} not found", name))
+                problems.append(
+                    Problem(f"non-MANO artifact {src} of set {set_name} not found", name)
+                )
     return manifest.to_dict()
 
 
-def _vnf_node(template: ServiceTemplate, registry: TypeRegistry) -> tuple[str, dict[str, Any]] | None:
+def _vnf_node(
+    template: ServiceTemplate, registry: TypeRegistry
+) -> tuple[str, dict[str, Any]] | None:
     topo = template.topology or {}
     nodes = topo.get("node_templates") or {}
     for name, node in nodes.items() if isinstance(nodes, dict) else []:
@@ -161,7 +200,9 @@ def _vnf_node(template: ServiceTemplate, registry: TypeRegistry) -> tuple[str, d
     return None
 
 
-def _flavour_id(template: ServiceTemplate, registry: TypeRegistry, vnf_type: str | None) -> str | None:
+def _flavour_id(
+    template: ServiceTemplate, registry: TypeRegistry, vnf_type: str | None
+) -> str | None:
     topo = template.topology or {}
     subst = topo.get("substitution_mappings")
     if isinstance(subst, dict):
@@ -190,7 +231,9 @@ def _build(
 ) -> m.VnfModel:
     ctx = _Context(package, registry, problems)
     own = [t for t in templates if t.topology is not None]
-    flavour_templates = [t for t in own if isinstance((t.topology or {}).get("substitution_mappings"), dict)]
+    flavour_templates = [
+        t for t in own if isinstance((t.topology or {}).get("substitution_mappings"), dict)
+    ]
     if not flavour_templates:
         flavour_templates = [t for t in own if _vnf_node(t, registry)]
     top = next((t for t in own if t not in flavour_templates and _vnf_node(t, registry)), None)
@@ -225,10 +268,18 @@ def _build(
     for template in flavour_templates:
         flavour_id = _flavour_id(template, registry, vnf_type)
         if flavour_id is None:
-            ctx.error("cannot tell the flavour_id of this deployment flavour", template.data, "topology_template")
+            ctx.error(
+                "cannot tell the flavour_id of this deployment flavour",
+                template.data,
+                "topology_template",
+            )
             continue
         if flavour_id in seen:
-            ctx.error(f"flavour {flavour_id!r} is defined twice (also in {seen[flavour_id]})", template.data, "topology_template")
+            ctx.error(
+                f"flavour {flavour_id!r} is defined twice (also in {seen[flavour_id]})",
+                template.data,
+                "topology_template",
+            )
             continue
         seen[flavour_id] = template.name
         props = dict(base_props)
@@ -246,7 +297,9 @@ def _build(
         ctx.error("the VNF has no descriptor_id", where, "properties")
         vnfd_id = ""
     if not flavours:
-        ctx.error("the VNFD defines no deployment flavour", templates[0].data if templates else None)
+        ctx.error(
+            "the VNFD defines no deployment flavour", templates[0].data if templates else None
+        )
     info = props.get("vnfm_info")
     return m.VnfModel(
         vnfd_id=vnfd_id,

@@ -81,7 +81,9 @@ def parse_manifest(text: str, file_name: str) -> tuple[Manifest, list[Problem]]:
             section, nma_set = None, None
             key, sep, value = stripped.partition(":")
             if not sep:
-                problems.append(Problem(f"expected 'Key: value', got {stripped!r}", file_name, lineno))
+                problems.append(
+                    Problem(f"expected 'Key: value', got {stripped!r}", file_name, lineno)
+                )
                 continue
             key, value = key.strip(), value.strip()
             if key == "metadata" and not value:
@@ -104,7 +106,9 @@ def parse_manifest(text: str, file_name: str) -> tuple[Manifest, list[Problem]]:
             elif key in ("Signature", "Certificate"):
                 continue
             else:
-                problems.append(Problem(f"unknown manifest key {key!r}", file_name, lineno, "warning"))
+                problems.append(
+                    Problem(f"unknown manifest key {key!r}", file_name, lineno, "warning")
+                )
             continue
         key, sep, value = stripped.partition(":")
         key, value = key.strip(), value.strip()
@@ -128,7 +132,9 @@ def parse_manifest(text: str, file_name: str) -> tuple[Manifest, list[Problem]]:
 def verify_entry(entry: ManifestEntry, content: bytes, file_name: str) -> Problem | None:
     """Check one local entry's digest; None when it matches."""
     if entry.algorithm is None or entry.hash is None:
-        return Problem(f"{entry.source}: Source without Algorithm/Hash", file_name, entry.line, "warning")
+        return Problem(
+            f"{entry.source}: Source without Algorithm/Hash", file_name, entry.line, "warning"
+        )
     algo = ALGORITHMS.get(entry.algorithm.upper())
     if algo is None:
         return Problem(

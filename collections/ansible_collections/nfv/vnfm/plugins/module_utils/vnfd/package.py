@@ -162,7 +162,9 @@ class Package:
         except PackageError:
             return False
 
-    def read_bytes(self, relpath: str, *, base: str | None = None, limit: int | None = None) -> bytes:
+    def read_bytes(
+        self, relpath: str, *, base: str | None = None, limit: int | None = None
+    ) -> bytes:
         full = self.resolve(relpath, base=base)
         name = self.relative(full)
         if not full.is_file():

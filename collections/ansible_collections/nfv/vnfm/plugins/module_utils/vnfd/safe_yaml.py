@@ -141,9 +141,7 @@ def load_yaml(text: str | bytes, file_name: str, *, max_nodes: int = DEFAULT_MAX
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
-        message = " ".join(
-            part for part in (exc.context, exc.problem) if part
-        ) or "invalid YAML"
+        message = " ".join(part for part in (exc.context, exc.problem) if part) or "invalid YAML"
         raise PackageError([Problem(f"YAML error: {message}", file_name, line)]) from None
     except yaml.YAMLError as exc:
         raise PackageError([Problem(f"YAML error: {exc}", file_name)]) from None

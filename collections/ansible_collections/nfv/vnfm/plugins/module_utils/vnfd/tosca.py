@@ -78,7 +78,9 @@ class TypeRegistry:
                     problems.append(_problem(f"type {name!r} must be a mapping", section, name))
                     continue
                 existing = self.types[kind].get(name)
-                if existing is None or (existing.origin.startswith("catalogue:") and not template.from_catalogue):
+                if existing is None or (
+                    existing.origin.startswith("catalogue:") and not template.from_catalogue
+                ):
                     # A package's own definition wins over our catalogue's.
                     self.types[kind][name] = TypeDef(name, kind, body, template.name)
 
@@ -134,7 +136,12 @@ class TypeRegistry:
 
 def _problem(message: str, mapping: Any, key: Any = None, severity: str = "error") -> Problem:
     if isinstance(mapping, LocatedDict):
-        return Problem(message, mapping.file, mapping.line_of(key) if key is not None else mapping.line, severity)
+        return Problem(
+            message,
+            mapping.file,
+            mapping.line_of(key) if key is not None else mapping.line,
+            severity,
+        )
     return Problem(message, severity=severity)
 
 
@@ -203,7 +210,9 @@ def load_service_templates(
     def resolve_import(ref: str, importer_name: str, importer: LocatedDict) -> None:
         normative = catalogue.normative_import(ref)
         if not _URL.match(ref) and package.exists(ref, base=importer_name):
-            load_file(package.relative(package.resolve(ref, base=importer_name)), importer, "imports")
+            load_file(
+                package.relative(package.resolve(ref, base=importer_name)), importer, "imports"
+            )
             return
         if normative is not None:
             key = f"catalogue:{normative}"
@@ -212,13 +221,19 @@ def load_service_templates(
                 loaded[key] = doc
                 registry.add_template(doc, problems)
                 for sub in doc.data.get("imports") or []:
-                    sub_key = catalogue.normative_import(sub if isinstance(sub, str) else sub.get("file", ""))
+                    sub_key = catalogue.normative_import(
+                        sub if isinstance(sub, str) else sub.get("file", "")
+                    )
                     if sub_key and f"catalogue:{sub_key}" not in loaded:
                         resolve_import(sub_key, importer_name, importer)
             return
         if _URL.match(ref):
             problems.append(
-                _problem(f"remote import {ref!r} is not a known normative type file and is not fetched", importer, "imports")
+                _problem(
+                    f"remote import {ref!r} is not a known normative type file and is not fetched",
+                    importer,
+                    "imports",
+                )
             )
             return
         try:

@@ -7,14 +7,16 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from typing import Any
 
 from ansible_collections.nfv.vnfm.plugins.module_utils.vim import VimError
 from ansible_collections.nfv.vnfm.plugins.module_utils.vim._local import naming
 from ansible_collections.nfv.vnfm.plugins.module_utils.vim._local.diff import Changes
 from ansible_collections.nfv.vnfm.plugins.module_utils.vim._local.discover import (
+    VNFC_QUERY,
     ext_addresses_in_use,
     merge_links,
 )
@@ -37,7 +39,7 @@ class Settings:
     workers: int = 8
 
 
-def _parallel(workers: int, func: Any, items: list[Any]) -> None:
+def _parallel(workers: int, func: Callable[[Any], object], items: list[Any]) -> None:
     if len(items) <= 1:
         for item in items:
             func(item)
@@ -58,7 +60,9 @@ def delete_namespaces(kernel: Kernel, names: list[str], grace: float) -> None:
     kernel.batch([f"netns del {n}" for n in names])
 
 
-def delete_vnfcs(kernel: Kernel, inst: str, vnfcs: list[VnfcState], obs: Observed, grace: float) -> None:
+def delete_vnfcs(
+    kernel: Kernel, inst: str, vnfcs: list[VnfcState], obs: Observed, grace: float
+) -> None:
     if not vnfcs:
         return
     gone = {v.vnfc_id for v in vnfcs}
@@ -75,13 +79,13 @@ def delete_vnfcs(kernel: Kernel, inst: str, vnfcs: list[VnfcState], obs: Observe
     kernel.batch([f"netns del {n}" for n in names if kernel.netns_inode(n) is not None])
 
 
-def create_bridges(kernel: Kernel, inst: str, bridges: list[BridgeState], update: list[BridgeState]) -> None:
+def bridge_commands(inst: str, bridges: list[BridgeState], update: list[BridgeState]) -> list[str]:
     cmds = []
     for br in bridges:
         cmds.append(f"link add name {br.name} mtu {br.mtu} type bridge")
         cmds.append(f"link set dev {br.name} alias {naming.vl_alias(inst, br.vl_id)} up")
     cmds += [f"link set dev {br.name} mtu {br.mtu} up" for br in update]
-    kernel.batch(cmds, netns=naming.vim_netns(inst))
+    return cmds
 
 
 def _vnfc_commands(inst: str, vnfc: VnfcState, host_ns: str) -> list[str]:
@@ -124,7 +128,9 @@ def allocate_ext(
                 if not cp.addresses:
                     ext = desired.ext_networks[cp.network]
                     if cp.network not in in_use:
-                        in_use[cp.network] = ext_addresses_in_use(kernel, cp.network, host_links) | static
+                        in_use[cp.network] = (
+                            ext_addresses_in_use(kernel, cp.network, host_links) | static
+                        )
                     address = _first_free(ext, in_use[cp.network])
                     in_use[cp.network].add(address)
                     prefix = ext.cidr.split("/")[1]
@@ -145,26 +151,39 @@ def _first_free(ext: ExtNetwork, used: set[str]) -> str:
 
 def create_vnfcs(
     kernel: Kernel, inst: str, vnfcs: list[VnfcState], bridges: dict[str, str], workers: int
-) -> None:
-    """Create namespaces (one batch), configure each (in parallel), attach the peers."""
-    if not vnfcs:
-        return
+) -> dict[str, list[Any]]:
+    """Configure the (already added) VNFC namespaces in parallel, then attach the peers.
+
+    Each VNFC is one ``ip -n <ns> -batch`` process that also reads back the
+    result; the answers are returned (netns -> ``VNFC_QUERY`` documents).
+    """
     host_ns = str(os.getpid())  # a process of the host namespace names it for 'netns'
-    kernel.batch([f"netns add {v.netns}" for v in vnfcs])
-    _parallel(workers, lambda v: kernel.batch(_vnfc_commands(inst, v, host_ns), netns=v.netns), vnfcs)
+    found: dict[str, list[Any]] = {}
+
+    def one(vnfc: VnfcState) -> None:
+        cmds = _vnfc_commands(inst, vnfc, host_ns)
+        found[vnfc.netns] = kernel.query(
+            list(VNFC_QUERY), netns=vnfc.netns, before=cmds, details=False
+        )
+
+    _parallel(workers, one, vnfcs)
     vl_cmds, ext_cmds = [], []
     for vnfc in vnfcs:
         for cp in vnfc.cps:
             alias = naming.port_alias(inst, vnfc.vnfc_id, cp.cpd_id)
             if cp.kind == "vl":
-                vl_cmds.append(f"link set dev {cp.peer} master {bridges[cp.network]} alias {alias} up")
+                master = bridges[cp.network]
+                vl_cmds.append(f"link set dev {cp.peer} master {master} alias {alias} up")
             else:
                 ext_cmds.append(f"link set dev {cp.peer} master {cp.network} alias {alias} up")
     kernel.batch(vl_cmds, netns=naming.vim_netns(inst))
     kernel.batch(ext_cmds)
+    return found
 
 
-def create_ext_bridges(kernel: Kernel, networks: Iterable[ExtNetwork], host_links: list[dict[str, Any]]) -> None:
+def create_ext_bridges(
+    kernel: Kernel, networks: Iterable[ExtNetwork], host_links: list[dict[str, Any]]
+) -> None:
     present = {str(link.get("ifname")) for link in host_links}
     cmds = []
     for ext in networks:
@@ -201,38 +220,36 @@ def _host_links(kernel: Kernel) -> list[dict[str, Any]]:
 
 def apply_changes(
     kernel: Kernel, ch: Changes, desired: Desired | None, obs: Observed, settings: Settings
-) -> list[VnfcState]:
-    """Apply ``ch``; return the VNFC states created (with allocated ports/addresses)."""
+) -> dict[str, list[Any]]:
+    """Apply ``ch``; return what the kernel answered for the VNFCs it created."""
     inst = ch.vnf_instance_id
     vim_ns = naming.vim_netns(inst)
-    created: list[VnfcState] = []
-    lock = kernel.lock(settings.lock_file) if ch.touches_ext else None
-    if lock is not None:
-        lock.__enter__()
-    try:
+    created: dict[str, list[Any]] = {}
+    with ExitStack() as stack:
+        if ch.touches_ext:  # external bridges and addresses are shared by all instances
+            stack.enter_context(kernel.lock(settings.lock_file))
         delete_vnfcs(kernel, inst, ch.delete_vnfcs, obs, settings.kill_grace)
         if ch.delete_vim_ns:
             delete_namespaces(kernel, [vim_ns], settings.kill_grace)
         elif ch.delete_bridges and obs.vim_ns:
             kernel.batch([f"link del dev {b.name}" for b in ch.delete_bridges], netns=vim_ns)
-        if ch.create_vim_ns:
-            kernel.batch([f"netns add {vim_ns}"])
-            kernel.batch(["link set dev lo up"], netns=vim_ns)
+        todo = ch.create_vnfcs if desired is not None else []
+        # one process adds every namespace (the VIM one first)
+        kernel.batch(
+            [f"netns add {n}" for n in [vim_ns] * ch.create_vim_ns + [v.netns for v in todo]]
+        )
+        vim_cmds = ["link set dev lo up"] if ch.create_vim_ns else []
         if ch.create_bridges or ch.update_bridges:
-            create_bridges(kernel, inst, ch.create_bridges, ch.update_bridges)
-        if ch.create_vnfcs and desired is not None:
-            todo = ch.create_vnfcs
+            vim_cmds += bridge_commands(inst, ch.create_bridges, ch.update_bridges)
+        kernel.batch(vim_cmds, netns=vim_ns)
+        if desired is not None and todo:
             if any(cp.kind == "ext" for v in todo for cp in v.cps):
                 host_links = _host_links(kernel)
                 create_ext_bridges(kernel, ch.create_ext, host_links)
                 todo = allocate_ext(kernel, desired, todo, host_links)
             bridges = {k: b.name for k, b in desired.bridges.items()}
-            create_vnfcs(kernel, inst, todo, bridges, settings.workers)
-            created = todo
+            created = create_vnfcs(kernel, inst, todo, bridges, settings.workers)
         release_ext_bridges(kernel, ch.release_ext)
-    finally:
-        if lock is not None:
-            lock.__exit__(None, None, None)
     for name in ch.create_volumes:
         kernel.make_dir(os.path.join(settings.state_dir, inst, name))
     for name in ch.delete_volumes:

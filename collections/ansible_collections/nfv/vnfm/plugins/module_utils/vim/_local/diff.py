@@ -11,6 +11,7 @@ import dataclasses
 import ipaddress
 from dataclasses import dataclass, field
 
+from ansible_collections.nfv.vnfm.plugins.module_utils.vim import VimError
 from ansible_collections.nfv.vnfm.plugins.module_utils.vim._local import naming
 from ansible_collections.nfv.vnfm.plugins.module_utils.vim._local.model import (
     BridgeState,
@@ -109,7 +110,13 @@ def carry_dynamic(want: VnfcState, have: VnfcState | None, desired: Desired) -> 
     for cp in want.cps:
         old = have_cps.get(cp.cpd_id)
         ext = desired.ext_networks.get(cp.network)
-        if cp.dynamic and old and old.network == cp.network and ext and _single_in(old.addresses, ext.cidr):
+        if (
+            cp.dynamic
+            and old
+            and old.network == cp.network
+            and ext
+            and _single_in(old.addresses, ext.cidr)
+        ):
             cp = dataclasses.replace(cp, addresses=old.addresses)
         if cp.kind == "ext" and old and old.network == cp.network:
             cp = dataclasses.replace(cp, peer=old.peer)
@@ -125,8 +132,6 @@ def compute_changes(desired: Desired, observed: Observed, heal: list[str] | None
     heal_set = set(heal or [])
     unknown = sorted(heal_set - set(desired.vnfcs))
     if unknown:
-        from ansible_collections.nfv.vnfm.plugins.module_utils.vim import VimError
-
         raise VimError(f"cannot heal {', '.join(unknown)}: not VNFCs of the plan")
 
     # internal VLs
@@ -153,28 +158,28 @@ def compute_changes(desired: Desired, observed: Observed, heal: list[str] | None
             ch.actions.append(f"delete bridge {vim_ns}/{have.name} ({vl_id})")
 
     # VNFCs
-    for vnfc_id, want in sorted(desired.vnfcs.items()):
-        have = observed.vnfcs.get(vnfc_id)
-        if have is None:
-            ch.create_vnfcs.append(want)
-            detail = "; ".join(_cp_text(c) for c in want.cps) or "no CP"
-            ch.actions.append(f"create netns {want.netns} ({detail})")
+    for vnfc_id, vwant in sorted(desired.vnfcs.items()):
+        vhave = observed.vnfcs.get(vnfc_id)
+        if vhave is None:
+            ch.create_vnfcs.append(vwant)
+            detail = "; ".join(_cp_text(c) for c in vwant.cps) or "no CP"
+            ch.actions.append(f"create netns {vwant.netns} ({detail})")
             continue
-        reasons = vnfc_differences(carry_dynamic(want, have, desired), have, desired)
-        if any(cp.kind == "vl" and cp.network in replaced_vls for cp in want.cps):
+        reasons = vnfc_differences(carry_dynamic(vwant, vhave, desired), vhave, desired)
+        if any(cp.kind == "vl" and cp.network in replaced_vls for cp in vwant.cps):
             reasons.append("internal VL replaced")
         if vnfc_id in heal_set:
             reasons.insert(0, "heal")
         if reasons:
-            ch.delete_vnfcs.append(have)
-            ch.create_vnfcs.append(carry_dynamic(want, have, desired))
-            ch.actions.append(f"replace netns {want.netns} ({'; '.join(reasons)})")
+            ch.delete_vnfcs.append(vhave)
+            ch.create_vnfcs.append(carry_dynamic(vwant, vhave, desired))
+            ch.actions.append(f"replace netns {vwant.netns} ({'; '.join(reasons)})")
         else:
-            ch.keep_vnfcs.append(have)
-    for vnfc_id, have in sorted(observed.vnfcs.items()):
+            ch.keep_vnfcs.append(vhave)
+    for vnfc_id, vhave in sorted(observed.vnfcs.items()):
         if vnfc_id not in desired.vnfcs:
-            ch.delete_vnfcs.append(have)
-            ch.actions.append(f"delete netns {have.netns}")
+            ch.delete_vnfcs.append(vhave)
+            ch.actions.append(f"delete netns {vhave.netns}")
     ch.delete_vnfcs.sort(key=lambda v: v.vnfc_id)
     ch.create_vnfcs.sort(key=lambda v: v.vnfc_id)
 
@@ -191,11 +196,11 @@ def compute_changes(desired: Desired, observed: Observed, heal: list[str] | None
     for name, ext in sorted(desired.ext_networks.items()):
         if name not in observed.host_bridges and plan_ext_ports.get(name):
             if name in observed.host_links:
-                from ansible_collections.nfv.vnfm.plugins.module_utils.vim import VimError
-
                 raise VimError(f"external network {name!r} exists in the host and is not a bridge")
             ch.create_ext.append(ext)
-            ch.actions.append(f"create external bridge {name} ({ext.gateway}/{ext.cidr.split('/')[1]})")
+            ch.actions.append(
+                f"create external bridge {name} ({ext.gateway}/{ext.cidr.split('/')[1]})"
+            )
     ch.release_ext = release_candidates(observed, ch.delete_vnfcs, plan_ext_ports)
     for name in ch.release_ext:
         ch.actions.append(f"delete external bridge {name} (no port left)")

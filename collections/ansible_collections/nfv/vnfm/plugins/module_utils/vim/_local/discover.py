@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from ansible_collections.nfv.vnfm.plugins.module_utils.vim import VimError
 from ansible_collections.nfv.vnfm.plugins.module_utils.vim._local import naming
 from ansible_collections.nfv.vnfm.plugins.module_utils.vim._local.iproute import Kernel
 from ansible_collections.nfv.vnfm.plugins.module_utils.vim._local.model import (
@@ -21,7 +22,9 @@ from ansible_collections.nfv.vnfm.plugins.module_utils.vim._local.model import (
 VNFC_QUERY = ("link show", "addr show", "route show default")
 
 
-def merge_links(links: Sequence[dict[str, Any]], addrs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+def merge_links(
+    links: Sequence[dict[str, Any]], addrs: Sequence[dict[str, Any]]
+) -> list[dict[str, Any]]:
     """Join ``ip -json link show`` and ``ip -json addr show`` by ifindex."""
     by_index = {a.get("ifindex"): a.get("addr_info", []) for a in addrs}
     return [{**link, "addr_info": by_index.get(link.get("ifindex"), [])} for link in links]
@@ -60,7 +63,11 @@ def parse_host(inst: str, links: list[dict[str, Any]], obs: Observed) -> None:
     for link in links:
         if _kind(link) == "bridge":
             owned = link.get("ifalias") == naming.EXT_BRIDGE_ALIAS
-            obs.host_bridges[link["ifname"]] = (owned, ports.get(link["ifname"], 0), ipv4_addresses(link))
+            obs.host_bridges[link["ifname"]] = (
+                owned,
+                ports.get(link["ifname"], 0),
+                ipv4_addresses(link),
+            )
 
 
 def parse_vim(inst: str, links: list[dict[str, Any]], obs: Observed) -> None:
@@ -124,13 +131,24 @@ def parse_vnfc(
     return VnfcState(vnfc_id, vdu_id, netns, tuple(cps), gateway, tuple(problems))
 
 
-def discover(kernel: Kernel, inst: str, state_dir: str, workers: int = 8) -> Observed:
-    """Everything the kernel (and the state dir) holds for instance ``inst``."""
+def discover(
+    kernel: Kernel,
+    inst: str,
+    state_dir: str,
+    workers: int = 8,
+    known: dict[str, list[Any]] | None = None,
+) -> Observed:
+    """Everything the kernel (and the state dir) holds for instance ``inst``.
+
+    ``known`` maps VNFC namespaces to ``VNFC_QUERY`` answers already read from
+    the kernel (right after a change, or untouched since the last discovery);
+    they are not queried again.
+    """
     prefix = naming.instance_prefix(inst)
     vim_ns = naming.vim_netns(inst)
     names = [n for n in kernel.netns_list() if n.startswith(prefix)]
     vnfc_names = [n for n in names if n != vim_ns]
-    obs = Observed(vim_ns=vim_ns in names)
+    known = known or {}
 
     def query(netns: str | None) -> list[Any]:
         if netns is None:
@@ -138,26 +156,39 @@ def discover(kernel: Kernel, inst: str, state_dir: str, workers: int = 8) -> Obs
         if netns == vim_ns:
             return kernel.query(["link show"], netns=netns)
         try:
-            return kernel.query(list(VNFC_QUERY), netns=netns)
-        except Exception:  # vanished meanwhile (another process deleted it)
+            return kernel.query(list(VNFC_QUERY), netns=netns, details=False)
+        except VimError:  # vanished meanwhile (another process deleted it)
             if kernel.netns_inode(netns) is None:
                 return []
             raise
 
-    targets: list[str | None] = [None, *([vim_ns] if obs.vim_ns else []), *vnfc_names]
+    targets: list[str | None] = [None, *([vim_ns] if vim_ns in names else [])]
+    targets += [n for n in vnfc_names if n not in known]
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(targets)))) as pool:
-        results = dict(zip(targets, pool.map(query, targets)))
-    host = results[None]
+        results = dict(zip(targets, pool.map(query, targets), strict=True))
+    vnfc_docs = {n: known[n] if n in known else results[n] for n in vnfc_names}
+    volumes = kernel.list_dir(os.path.join(state_dir, inst))
+    return assemble(inst, results[None], results.get(vim_ns), vnfc_docs, volumes)
+
+
+def assemble(
+    inst: str,
+    host: list[Any],
+    vim: list[Any] | None,
+    vnfc_docs: dict[str, list[Any]],
+    volumes: list[str],
+) -> Observed:
+    """Build the observed state from raw ``ip -json`` answers."""
+    obs = Observed(vim_ns=vim is not None, volumes=frozenset(volumes))
     parse_host(inst, merge_links(host[0], host[1]), obs)
-    if obs.vim_ns:
-        parse_vim(inst, results[vim_ns][0], obs)
-    for name in vnfc_names:
-        docs = results[name]
+    if vim is not None:
+        parse_vim(inst, vim[0], obs)
+    for name, docs in sorted(vnfc_docs.items()):
         if docs:
             vnfc = parse_vnfc(inst, name, merge_links(docs[0], docs[1]), docs[2], obs)
             if vnfc is not None:
                 obs.vnfcs[vnfc.vnfc_id] = vnfc
-    obs.volumes = frozenset(kernel.list_dir(os.path.join(state_dir, inst)))
+                obs.raw[name] = docs
     return obs
 
 
@@ -174,7 +205,7 @@ def ext_addresses_in_use(kernel: Kernel, bridge: str, host_links: list[dict[str,
     for netns in sorted(namespaces):
         try:
             docs = kernel.query(["addr show"], netns=netns)
-        except Exception:
+        except VimError:
             continue
         for link in docs[0]:
             used.update(a.split("/")[0] for a in ipv4_addresses(link))

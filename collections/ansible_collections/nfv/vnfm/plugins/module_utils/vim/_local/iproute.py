@@ -72,7 +72,9 @@ class Kernel:
         self.ip = path
 
     # -- iproute2 ------------------------------------------------------------
-    def run(self, args: Sequence[str], *, netns: str | None = None, stdin: str | None = None) -> str:
+    def run(
+        self, args: Sequence[str], *, netns: str | None = None, stdin: str | None = None
+    ) -> str:
         cmd = [self.ip]
         if netns is not None:
             cmd += ["-n", netns]
@@ -94,10 +96,21 @@ class Kernel:
         if commands:
             self.run(["-batch", "-"], netns=netns, stdin="\n".join(commands) + "\n")
 
-    def query(self, commands: Sequence[str], *, netns: str | None = None) -> list[Any]:
-        """Run ``ip -json -d -batch -`` and return one parsed document per command."""
-        out = self.run(["-json", "-d", "-batch", "-"], netns=netns, stdin="\n".join(commands) + "\n")
-        docs = _parse_json_docs(out)
+    def query(
+        self,
+        commands: Sequence[str],
+        *,
+        netns: str | None = None,
+        before: Sequence[str] = (),
+        details: bool = True,
+    ) -> list[Any]:
+        """Run ``ip -json [-d] -batch -`` and return one parsed document per command.
+
+        ``before``: changes to make first in the same process (they print nothing).
+        """
+        stdin = "\n".join([*before, *commands]) + "\n"
+        opts = ["-json", "-d"] if details else ["-json"]
+        docs = _parse_json_docs(self.run([*opts, "-batch", "-"], netns=netns, stdin=stdin))
         if len(docs) != len(commands):
             raise VimError(f"unexpected output of 'ip -json -batch' ({len(docs)} documents)")
         return docs

@@ -76,7 +76,7 @@ class Observed:
     host_bridges: dict[str, tuple[bool, int, tuple[str, ...]]] = field(default_factory=dict)
     host_links: frozenset[str] = frozenset()
     volumes: frozenset[str] = frozenset()
-    stray_netns: tuple[str, ...] = ()  # instance-prefixed namespaces that are not VNFCs
+    raw: dict[str, list[Any]] = field(default_factory=dict)  # netns -> ip -json answers
 
 
 @dataclass
@@ -143,7 +143,10 @@ def desired_state(
         if not isinstance(index, int) or index < 0:
             raise VimError(f"plan: virtual link {vl_id}: 'index' must be a non-negative integer")
         mtu = int(vl.get("mtu") or 1500)
-        vls[vl_id] = (BridgeState(vl_id, naming.vl_bridge(index), mtu), _network(vl.get("cidr"), vl_id))
+        vls[vl_id] = (
+            BridgeState(vl_id, naming.vl_bridge(index), mtu),
+            _network(vl.get("cidr"), vl_id),
+        )
     if len({b.name for b, _ in vls.values()}) != len(vls):
         raise VimError("plan: two virtual links share the same index")
     ext_by_vl: dict[str, ExtNetwork] = {}
@@ -182,12 +185,14 @@ def desired_state(
                 vl_id = str(cp["virtualLinkId"])
                 if vl_id not in vls:
                     raise VimError(f"plan: {vnfc_id}/{cpd_id}: unknown virtual link {vl_id!r}")
-                bridge, net = vls[vl_id]
+                net = vls[vl_id][1]
                 kind, network, peer = "vl", vl_id, naming.vl_port(vnfc_id, cpd_id)
             elif cp.get("extVirtualLinkId") or ext_cpd:
                 evl_id = cp.get("extVirtualLinkId")
                 if evl_id and evl_id not in ext_by_vl:
-                    raise VimError(f"plan: {vnfc_id}/{cpd_id}: unknown external virtual link {evl_id!r}")
+                    raise VimError(
+                        f"plan: {vnfc_id}/{cpd_id}: unknown external virtual link {evl_id!r}"
+                    )
                 ext = ext_by_vl[evl_id] if evl_id else default_ext
                 kind, network, peer = "ext", ext.name, ""  # peer allocated when created
                 ext_networks.setdefault(ext.name, ext)

@@ -1,0 +1,152 @@
+#!/usr/bin/python
+# Copyright: vnfm-toolkit developers
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: vnf_plan
+short_description: Compute the desired state of a VNF instance from its package and a request
+version_added: "0.1.0"
+description:
+  - Reads the VNF package and plans the instance's desired state for a deployment
+    flavour and an instantiation level or a scale level per aspect.
+  - The plan lists the VNFCs of every VDU with their connection points, fixed
+    addresses and MAC addresses, the internal virtual links, volumes, server groups
+    and security group rules, all named after the instance id.
+  - A pure computation, the same input gives the same plan; VIM drivers
+    (M(nfv.vnfm.vnf_resources)) reconcile it.
+author:
+  - vnfm-toolkit developers
+options:
+  aspect_levels:
+    description:
+      - Scale level per scaling aspect; overrides the levels that come with
+        I(instantiation_level_id).
+    type: dict
+  ext_virtual_links:
+    description:
+      - External virtual links of the request, in the ETSI NFV-SOL 003
+        C(ExtVirtualLinkData) shape (C(id), C(resourceId), C(extCps)).
+    type: list
+    elements: dict
+    default: []
+  flavour_id:
+    description:
+      - Deployment flavour of the instance.
+    type: str
+    required: true
+  instantiation_level_id:
+    description:
+      - Instantiation level; the flavour's default level when omitted.
+    type: str
+  package:
+    description:
+      - Path of the VNF package (CSAR zip or directory).
+    type: path
+    required: true
+  vim_mapping:
+    description:
+      - VIM names for package items, C(images) (by VDU id or image name) and
+        C(flavours) (by VDU id).
+    type: dict
+    default: {}
+  vnf_instance_id:
+    description:
+      - Identifier of the VNF instance; every name in the plan derives from it.
+    type: str
+    required: true
+attributes:
+  check_mode:
+    support: full
+    description: The module only computes; it runs the same in check mode.
+  diff_mode:
+    support: none
+requirements:
+  - PyYAML
+  - netaddr
+"""
+
+EXAMPLES = r"""
+- name: Plan a small webfarm
+  nfv.vnfm.vnf_plan:
+    package: examples/packages/webfarm
+    vnf_instance_id: 6f1c2a9b-0000-4000-8000-000000000001
+    flavour_id: default
+    instantiation_level_id: small
+  register: webfarm_plan
+
+- name: Plan four web servers
+  nfv.vnfm.vnf_plan:
+    package: examples/packages/webfarm
+    vnf_instance_id: 6f1c2a9b-0000-4000-8000-000000000001
+    flavour_id: default
+    aspect_levels:
+      web: 3
+"""
+
+RETURN = r"""
+plan:
+  description: The desired state of the instance (see docs/plan-format.md).
+  returned: success
+  type: dict
+  contains:
+    vnfcs:
+      description: One entry per VNFC with its connection points and addresses.
+      type: list
+      elements: dict
+    virtualLinks:
+      description: The internal virtual links with their CIDR and MTU.
+      type: list
+      elements: dict
+    scaleLevels:
+      description: Scale level per aspect.
+      type: dict
+      sample: {"web": 1}
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.nfv.vnfm.plugins.module_utils.errors import PackageError, PlanError
+from ansible_collections.nfv.vnfm.plugins.module_utils.plan.planner import PlanRequest, plan
+from ansible_collections.nfv.vnfm.plugins.module_utils.vnfd.loader import load_vnf
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            package=dict(type="path", required=True),
+            vnf_instance_id=dict(type="str", required=True),
+            flavour_id=dict(type="str", required=True),
+            instantiation_level_id=dict(type="str"),
+            aspect_levels=dict(type="dict"),
+            ext_virtual_links=dict(type="list", elements="dict", default=[]),
+            vim_mapping=dict(type="dict", default={}),
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+    levels = p["aspect_levels"]
+    try:
+        if levels is not None:
+            levels = {str(k): int(v) for k, v in levels.items()}
+        model, _warnings = load_vnf(p["package"])
+        request = PlanRequest(
+            vnf_instance_id=p["vnf_instance_id"],
+            flavour_id=p["flavour_id"],
+            instantiation_level_id=p["instantiation_level_id"],
+            scale_levels=levels,
+            ext_virtual_links=p["ext_virtual_links"],
+            vim_mapping=p["vim_mapping"],
+        )
+        result = plan(model, request)
+    except PackageError as exc:
+        module.fail_json(msg="invalid VNF package:\n" + str(exc))
+    except (PlanError, ValueError) as exc:
+        module.fail_json(msg="cannot plan: %s" % exc)
+    module.exit_json(changed=False, plan=result)
+
+
+if __name__ == "__main__":
+    main()

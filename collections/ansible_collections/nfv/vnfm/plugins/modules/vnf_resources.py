@@ -1,0 +1,265 @@
+#!/usr/bin/python
+# Copyright: vnfm-toolkit developers
+# Apache License 2.0 (see LICENSE)
+"""Ansible module nfv.vnfm.vnf_resources: reconcile a VNF plan onto a VIM."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: vnf_resources
+short_description: Reconcile the VIM resources of a VNF instance with its plan
+description:
+  - Takes the desired state of a VNF instance (the I(plan) produced by
+    M(nfv.vnfm.vnf_plan), see C(docs/plan-format.md)) and makes the VIM match
+    it - discover what exists, compute the difference, create, replace or
+    delete only what differs - then returns the resources in ETSI SOL003 shapes.
+  - Idempotent - a second run with the same plan changes nothing.
+  - With I(state=absent) every resource of the instance is deleted, found by
+    discovery alone (no plan and no records needed).
+  - The C(local) VIM maps a VNFC to a Linux network namespace
+    C(vnfm-<vnfInstanceId>-<vnfcId>), internal virtual links to bridges in a
+    per-instance VIM namespace C(vnfm-<vnfInstanceId>-vim), connection points
+    to veth pairs, external connection points to a bridge of the host, and
+    volumes to directories.
+version_added: "0.1.0"
+author:
+  - vnfm-toolkit developers
+requirements:
+  - iproute2
+  - root or CAP_NET_ADMIN
+options:
+  heal:
+    description:
+      - VNFC ids (C(<vduId>-<index>)) to recreate even when they match the plan.
+      - A healed VNFC keeps its addresses, MAC addresses and volumes; its processes are killed.
+    type: list
+    elements: str
+    default: []
+  plan:
+    description:
+      - The plan (desired state) of the VNF instance.
+      - Required when I(state=present). With I(state=absent) only its C(vnfInstanceId) is used.
+    type: dict
+  state:
+    description:
+      - C(present) reconciles the VIM with I(plan).
+      - C(absent) deletes every resource of the instance (terminate).
+    type: str
+    choices: [absent, present]
+    default: present
+  timeout:
+    description:
+      - Seconds to wait for the VIM to converge (and the limit of each VIM call).
+    type: int
+    default: 300
+  vim:
+    description:
+      - The VIM connection, without secrets. C(vimType) picks the driver (C(local)).
+      - "C(local) options: C(stateDir) (volumes, default C(/var/lib/vnfm/local-vim)),
+        C(defaultExternalNetwork) (C({name, cidr}), default
+        C({name: vnfm-ext0, cidr: 172.30.250.0/24})), C(lockFile)
+        (default C(/run/vnfm/local-vim.lock)), C(killGraceSeconds) (default 2),
+        C(workers) (parallel VNFC creations, default 8)."
+    type: dict
+    required: true
+  vim_credentials:
+    description:
+      - Secrets of the VIM connection (C(accessInfo), passwords, tokens), kept apart from I(vim).
+      - Not used by the C(local) VIM.
+    type: dict
+  vnf_instance_id:
+    description:
+      - The VNF instance id. Required with I(state=absent) when no I(plan) is given.
+      - When both are given they must agree.
+    type: str
+  wait:
+    description:
+      - Wait until the VIM reports the planned state (the result is rediscovered),
+        instead of returning what was requested.
+    type: bool
+    default: true
+attributes:
+  check_mode:
+    support: full
+    description: Computes and reports the actions without changing the VIM.
+  diff_mode:
+    support: full
+    description: Returns before/after summaries of the instance's resources.
+notes:
+  - The VIM is the only record of what exists; nothing is stored on the controller.
+seealso:
+  - module: nfv.vnfm.vnf_plan
+"""
+
+EXAMPLES = r"""
+- name: Reconcile the VNF with its plan on the local VIM
+  nfv.vnfm.vnf_resources:
+    plan: "{{ vnf_plan }}"
+    vim:
+      vimType: local
+  become: true
+  register: vnf
+
+- name: Recreate a broken VNFC
+  nfv.vnfm.vnf_resources:
+    plan: "{{ vnf_plan }}"
+    vim: {vimType: local}
+    heal: [web-0]
+  become: true
+
+- name: Terminate - delete everything of the instance
+  nfv.vnfm.vnf_resources:
+    vnf_instance_id: 6f1c2a9b-0000-4000-8000-000000000001
+    vim: {vimType: local}
+    state: absent
+  become: true
+"""
+
+RETURN = r"""
+actions:
+  description: What was done (or would be done in check mode), one line per action.
+  returned: always
+  type: list
+  elements: str
+  sample:
+    - create netns vnfm-6f1c2a9b-0000-4000-8000-000000000001-web-1 (eth0 web_cp 10.10.0.11/24 ...)
+    - delete netns vnfm-6f1c2a9b-0000-4000-8000-000000000001-web-2
+changed:
+  description: Whether the VIM was (or would be) changed.
+  returned: always
+  type: bool
+  sample: true
+diff:
+  description: Before/after summaries of the instance's resources.
+  returned: when diff mode is on
+  type: dict
+  contains:
+    before:
+      description: State found before the run.
+      type: dict
+    after:
+      description: State after the run (predicted in check mode).
+      type: dict
+resources:
+  description: The instance's resources after the run, in SOL003 shapes (empty lists after I(state=absent)).
+  returned: always
+  type: dict
+  contains:
+    vnfcResourceInfo:
+      description: One entry per VNFC (SOL003 VnfcResourceInfo), sorted by id.
+      type: list
+      elements: dict
+      sample:
+        - id: web-0
+          vduId: web
+          computeResource: {vimConnectionId: local, resourceId: vnfm-6f1c...-web-0, vimLevelResourceType: linux.netns}
+          storageResourceIds: [vnf-6f1c2a9b-web-0-data]
+          vnfcCpInfo:
+            - id: vnf-6f1c2a9b-web-0-web_cp
+              cpdId: web_cp
+              cpProtocolInfo:
+                - layerProtocol: IP_OVER_ETHERNET
+                  ipOverEthernet:
+                    macAddress: "fa:16:3e:12:34:56"
+                    ipAddresses: [{type: IPV4, addresses: [10.10.0.10], isDynamic: false}]
+    virtualLinkResourceInfo:
+      description: One entry per internal virtual link (SOL003 VnfVirtualLinkResourceInfo).
+      type: list
+      elements: dict
+      sample:
+        - id: vnf-6f1c2a9b-internal_vl
+          vnfVirtualLinkDescId: internal_vl
+          networkResource: {vimConnectionId: local, resourceId: vnfm-6f1c...-vim/vl0, vimLevelResourceType: linux.bridge}
+          vnfLinkPorts:
+            - id: vp1a2b3c4d5e
+              resourceHandle: {vimConnectionId: local, resourceId: vp1a2b3c4d5e, vimLevelResourceType: linux.veth}
+              cpInstanceId: vnf-6f1c2a9b-web-0-web_cp
+    virtualStorageResourceInfo:
+      description: One entry per volume (SOL003 VirtualStorageResourceInfo).
+      type: list
+      elements: dict
+      sample:
+        - id: vnf-6f1c2a9b-web-0-data
+          virtualStorageDescId: data
+          storageResource:
+            vimConnectionId: local
+            resourceId: /var/lib/vnfm/local-vim/6f1c.../vnf-6f1c2a9b-web-0-data
+            vimLevelResourceType: linux.directory
+    extCpInfo:
+      description: External connection points (SOL003 VnfExtCpInfo) with their reachable addresses.
+      type: list
+      elements: dict
+      sample:
+        - id: vnf-6f1c2a9b-lb-0-lb_ext_cp-ext
+          cpdId: lb_ext_cp
+          associatedVnfcCpId: vnf-6f1c2a9b-lb-0-lb_ext_cp
+          extLinkPortId: vx6f1c2a9b00
+          cpProtocolInfo:
+            - layerProtocol: IP_OVER_ETHERNET
+              ipOverEthernet:
+                macAddress: "fa:16:3e:65:43:21"
+                ipAddresses: [{type: IPV4, addresses: [172.30.250.10], isDynamic: true}]
+"""
+
+from typing import Any  # noqa: E402
+
+from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+from ansible_collections.nfv.vnfm.plugins.module_utils.vim import (  # noqa: E402
+    VimError,
+    get_driver,
+)
+
+
+def run_module(module: AnsibleModule) -> dict[str, Any]:
+    params = module.params
+    plan = params["plan"]
+    instance_id = params["vnf_instance_id"]
+    if plan is not None and instance_id and plan.get("vnfInstanceId") != instance_id:
+        module.fail_json(msg="vnf_instance_id and plan.vnfInstanceId differ")
+    driver = get_driver(
+        params["vim"],
+        params["vim_credentials"],
+        wait=params["wait"],
+        timeout=params["timeout"],
+    )
+    if params["state"] == "absent":
+        instance_id = instance_id or (plan or {}).get("vnfInstanceId")
+        if not instance_id:
+            module.fail_json(msg="state=absent needs vnf_instance_id (or a plan)")
+        result = driver.remove(str(instance_id), check_mode=module.check_mode)
+    else:
+        result = driver.reconcile(plan, heal=list(params["heal"]), check_mode=module.check_mode)
+    out: dict[str, Any] = {
+        "changed": result.changed,
+        "actions": result.actions,
+        "resources": result.resources,
+    }
+    if module._diff:
+        out["diff"] = result.diff
+    return out
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec={
+            "heal": {"type": "list", "elements": "str", "default": []},
+            "plan": {"type": "dict"},
+            "state": {"type": "str", "choices": ["absent", "present"], "default": "present"},
+            "timeout": {"type": "int", "default": 300},
+            "vim": {"type": "dict", "required": True},
+            "vim_credentials": {"type": "dict", "no_log": True},
+            "vnf_instance_id": {"type": "str"},
+            "wait": {"type": "bool", "default": True},
+        },
+        required_if=[("state", "present", ("plan",))],
+        supports_check_mode=True,
+    )
+    try:
+        module.exit_json(**run_module(module))
+    except VimError as exc:
+        module.fail_json(msg=str(exc), changed=False)
+
+
+if __name__ == "__main__":
+    main()

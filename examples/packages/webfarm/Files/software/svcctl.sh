@@ -1,0 +1,106 @@
+#!/bin/sh
+# Copyright (c) vnfm-toolkit developers
+# Apache License 2.0 (see Licenses/LICENSE.txt)
+#
+# svcctl.sh - manage one webfarm daemon from inside a VNFC's network namespace
+#
+#   svcctl.sh status PIDFILE MARK         -> prints running | stale | absent
+#   svcctl.sh start  PIDFILE LOGFILE CMD [ARG...]   -> prints started
+#   svcctl.sh stop   PIDFILE MARK [TIMEOUT_S]       -> prints stopped | absent
+#   svcctl.sh reload PIDFILE MARK         -> SIGHUP; prints reloaded | absent
+#   svcctl.sh rotate LOGFILE              -> copy-truncate; prints rotated | absent
+#
+# MARK is a string of the daemon's command line (the path of its script), so
+# that a recycled pid is never taken for the daemon. "stale" means the daemon
+# lives in another network namespace (the VNFC was healed/recreated).
+# CMD must write PIDFILE itself once it is ready (web.py/lb.py --pidfile).
+set -eu
+
+alive() {  # alive PID MARK: is PID a live (non-zombie) process running MARK?
+    grep -qaF -- "$2" "/proc/$1/cmdline" 2>/dev/null
+}
+
+pid_of() {  # pid_of PIDFILE MARK: print the daemon's pid, fail if none runs
+    [ -s "$1" ] || return 1
+    p=$(cat "$1")
+    case "$p" in '' | *[!0-9]*) return 1 ;; esac
+    alive "$p" "$2" || return 1
+    echo "$p"
+}
+
+[ $# -ge 2 ] || { echo "usage: $0 status|start|stop|reload|rotate ARGS..." >&2; exit 2; }
+action=$1
+shift
+case "$action" in
+status)
+    if pid=$(pid_of "$1" "$2"); then
+        if [ "$(readlink "/proc/$pid/ns/net")" = "$(readlink /proc/self/ns/net)" ]; then
+            echo running
+        else
+            echo stale
+        fi
+    else
+        echo absent
+    fi
+    ;;
+start)
+    pidfile=$1
+    logfile=$2
+    shift 2
+    rm -f "$pidfile"
+    # a new session, no terminal, output appended to the log: fully detached
+    setsid "$@" >>"$logfile" 2>&1 </dev/null &
+    n=0
+    while [ ! -s "$pidfile" ] && [ "$n" -lt 150 ]; do
+        sleep 0.1
+        n=$((n + 1))
+    done
+    if [ ! -s "$pidfile" ]; then
+        echo "daemon did not start; last lines of $logfile:" >&2
+        tail -n 20 "$logfile" >&2
+        exit 1
+    fi
+    echo started
+    ;;
+stop)
+    timeout=${3:-10}
+    if pid=$(pid_of "$1" "$2"); then
+        kill -TERM "$pid" 2>/dev/null || true
+        n=0
+        while alive "$pid" "$2" && [ "$n" -lt $((timeout * 10)) ]; do
+            sleep 0.1
+            n=$((n + 1))
+        done
+        if alive "$pid" "$2"; then
+            kill -KILL "$pid" 2>/dev/null || true
+            sleep 0.2
+        fi
+        rm -f "$1"
+        echo stopped
+    else
+        rm -f "$1"
+        echo absent
+    fi
+    ;;
+reload)
+    if pid=$(pid_of "$1" "$2"); then
+        kill -HUP "$pid"
+        echo reloaded
+    else
+        echo absent
+    fi
+    ;;
+rotate)
+    if [ -s "$1" ]; then
+        cp -p "$1" "$1.1"
+        : >"$1"
+        echo rotated
+    else
+        echo absent
+    fi
+    ;;
+*)
+    echo "unknown action $action" >&2
+    exit 2
+    ;;
+esac

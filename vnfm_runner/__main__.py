@@ -1,0 +1,5 @@
+"""``python -m vnfm_runner`` is the ``vnfm`` command."""
+
+from vnfm_runner.cli import main
+
+main()

@@ -1,0 +1,216 @@
+"""Lifecycle commands: onboard, create, instantiate, terminate, delete, show, list, op."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+import yaml
+
+from vnfm_runner.cli.output import console, emit, fail, table
+from vnfm_runner.cli.progress import Progress
+from vnfm_runner.lcm import LcmError, Vnfm
+from vnfm_runner.settings import Settings
+from vnfm_runner.core import PackageError
+
+
+def service() -> Vnfm:
+    return Vnfm(Settings())
+
+
+def load_request(path: str | None) -> dict[str, Any]:
+    """A SOL003 request body from a JSON or YAML file (or {} without one)."""
+    if not path:
+        return {}
+    try:
+        text = Path(path).read_text()
+    except OSError as exc:
+        fail(f"{path}: {exc.strerror}")
+    try:
+        data = json.loads(text) if path.endswith(".json") else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        fail(f"{path}: not valid {'JSON' if path.endswith('.json') else 'YAML'}: {exc}")
+    if not isinstance(data, dict):
+        fail(f"{path}: the request must be a mapping (a SOL003 request body)")
+    return data
+
+
+def finish(op: dict[str, Any], fmt: str | None = None) -> None:
+    """Print the operation's outcome; exit non-zero unless it completed."""
+    state = op["operationState"]
+    if fmt == "json":
+        emit(op, "json")
+    else:
+        click.echo(f"operation {op['id']} {op['operation']}: {state}")
+    if state != "COMPLETED":
+        err = op.get("error") or {}
+        fail(f"error: {err.get('detail', 'operation did not complete')}")
+
+
+@click.command("onboard")
+@click.argument("path", type=click.Path())
+def onboard(path: str) -> None:
+    """Validate a package and store it; print its vnfdId."""
+    try:
+        row = service().onboard(path)
+    except PackageError as exc:
+        fail([str(p) for p in exc.problems])
+    click.echo(row.vnfd_id)
+
+
+@click.command("create")
+@click.option("--vnfd-id", required=True)
+@click.option("--name", default=None)
+@click.option("--description", default=None)
+def create(vnfd_id: str, name: str | None, description: str | None) -> None:
+    """Create a VNF instance identifier; print it."""
+    try:
+        doc = service().create(vnfd_id=vnfd_id, name=name, description=description)
+    except LcmError as exc:
+        fail(f"error: {exc}")
+    click.echo(doc["id"])
+
+
+@click.command("instantiate")
+@click.argument("instance_id")
+@click.option("--flavour", "flavour_id", help="Deployment flavour (overrides the request's flavourId).")
+@click.option("--level", "level_id", help="Instantiation level (overrides instantiationLevelId).")
+@click.option("--vim", "vim_name", default=None, help="Registered VIM name (default: local).")
+@click.option("--params", "params_file", type=click.Path(), help="SOL003 InstantiateVnfRequest (JSON/YAML).")
+@click.option("--no-hooks", is_flag=True, help="Change only VIM resources; run no package hooks.")
+@click.option("--no-rollback", is_flag=True, help="Leave a failed instantiation in FAILED_TEMP.")
+@click.option("--quiet", "-q", is_flag=True, help="No live progress.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+def instantiate(instance_id: str, flavour_id: str | None, level_id: str | None, vim_name: str | None,
+                params_file: str | None, no_hooks: bool, no_rollback: bool, quiet: bool, fmt: str) -> None:
+    """Instantiate a VNF instance and wait for the result."""
+    request = load_request(params_file)
+    if flavour_id:
+        request["flavourId"] = flavour_id
+    if level_id:
+        request["instantiationLevelId"] = level_id
+    if no_hooks:
+        request.setdefault("additionalParams", {})["vnfm_hooks"] = False
+    if "flavourId" not in request:
+        fail("error: give --flavour or a flavourId in --params")
+    try:
+        op = service().instantiate(instance_id=instance_id, request=request, vim_name=vim_name,
+                                   on_event=Progress(console(), quiet or fmt == "json"),
+                                   auto_rollback=not no_rollback)
+    except (LcmError, PackageError) as exc:
+        fail(f"error: {exc}")
+    finish(op, fmt)
+
+
+@click.command("terminate")
+@click.argument("instance_id")
+@click.option("--graceful-timeout", type=int, default=None, help="Seconds the VNF may take to drain.")
+@click.option("--forceful", is_flag=True, help="Skip the graceful hooks; remove everything now.")
+@click.option("--quiet", "-q", is_flag=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+def terminate(instance_id: str, graceful_timeout: int | None, forceful: bool, quiet: bool, fmt: str) -> None:
+    """Terminate a VNF instance (graceful by default) and wait for the result."""
+    if forceful and graceful_timeout is not None:
+        fail("error: --forceful and --graceful-timeout exclude each other")
+    request: dict[str, Any] = {"terminationType": "FORCEFUL" if forceful else "GRACEFUL"}
+    if graceful_timeout is not None:
+        request["gracefulTerminationTimeout"] = graceful_timeout
+    try:
+        op = service().terminate(instance_id=instance_id, request=request,
+                                 on_event=Progress(console(), quiet or fmt == "json"))
+    except (LcmError, PackageError) as exc:
+        fail(f"error: {exc}")
+    finish(op, fmt)
+
+
+@click.command("delete")
+@click.argument("instance_id")
+def delete(instance_id: str) -> None:
+    """Delete a VNF instance identifier (it must be NOT_INSTANTIATED)."""
+    try:
+        service().delete(instance_id=instance_id)
+    except LcmError as exc:
+        fail(f"error: {exc}")
+    click.echo(f"deleted {instance_id}")
+
+
+@click.command("show")
+@click.argument("instance_id")
+@click.option("--format", "fmt", type=click.Choice(["json", "yaml", "table"]), default="table")
+def show(instance_id: str, fmt: str) -> None:
+    """Show a VNF instance (SOL003 VnfInstance)."""
+    try:
+        doc = service().instance(instance_id).doc
+    except LcmError as exc:
+        fail(f"error: {exc}")
+    if fmt != "table":
+        emit(doc, fmt)
+        return
+    out = console()
+    out.print(f"[bold]{doc['id']}[/] {doc.get('vnfInstanceName') or ''} {doc['vnfProductName']} "
+              f"{doc['vnfSoftwareVersion']}: {doc['instantiationState']}")
+    info = doc.get("instantiatedVnfInfo")
+    if info:
+        rows = []
+        for vnfc in info["vnfcResourceInfo"]:
+            addrs = []
+            for cp in vnfc.get("vnfcCpInfo", []):
+                for proto in cp.get("cpProtocolInfo", []):
+                    for ip in (proto.get("ipOverEthernet") or {}).get("ipAddresses", []):
+                        addrs.extend(f"{cp['cpdId']}={a}" for a in ip.get("addresses", []))
+            rows.append([vnfc["id"], vnfc["vduId"], vnfc["computeResource"]["resourceId"], " ".join(addrs)])
+        out.print(table(f"flavour {info['flavourId']}, scale "
+                        + ", ".join(f"{s['aspectId']}={s['scaleLevel']}" for s in info["scaleStatus"]),
+                        ["VNFC", "VDU", "resource", "addresses"], rows))
+
+
+@click.command("list")
+@click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="table")
+def list_instances(fmt: str) -> None:
+    """List VNF instances."""
+    rows = service().store.instances()
+    if fmt == "json":
+        emit([r.doc for r in rows], "json")
+        return
+    console().print(table("VNF instances", ["id", "name", "vnfdId", "state"],
+                          [[r.id, r.doc.get("vnfInstanceName"), r.vnfd_id, r.instantiation_state] for r in rows]))
+
+
+@click.group("op")
+def op_group() -> None:
+    """LCM operation occurrences."""
+
+
+@op_group.command("show")
+@click.argument("op_id")
+def op_show(op_id: str) -> None:
+    """Show an LCM operation occurrence (SOL003 VnfLcmOpOcc) as JSON."""
+    try:
+        emit(service().operation(op_id), "json")
+    except LcmError as exc:
+        fail(f"error: {exc}")
+
+
+@op_group.command("list")
+@click.option("--instance", "instance_id", default=None)
+def op_list(instance_id: str | None) -> None:
+    """List LCM operation occurrences."""
+    rows = service().store.operations(instance_id)
+    console().print(table("LCM operations", ["id", "instance", "operation", "state"],
+                          [[r.id, r.vnf_instance_id, r.operation, r.state] for r in rows]))
+
+
+@op_group.command("logs")
+@click.argument("op_id")
+def op_logs(op_id: str) -> None:
+    """Print the ansible-playbook output of an operation."""
+    try:
+        doc = service().operation(op_id)
+    except LcmError as exc:
+        fail(f"error: {exc}")
+    stdout = Path(doc.get("artifactsDir") or "/nonexistent") / "stdout"
+    if not stdout.is_file():
+        fail(f"error: no output recorded for {op_id}")
+    click.echo(stdout.read_text(), nl=False)

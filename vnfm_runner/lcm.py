@@ -1,0 +1,329 @@
+"""The LCM service: packages, VNF instances and their lifecycle operations.
+
+Every entry point (CLI, later the SOL003 API) calls these functions. An
+operation is recorded (STARTING → PROCESSING → COMPLETED | FAILED_TEMP |
+ROLLED_BACK), runs exactly one operation playbook through ansible-runner,
+and only a completed operation changes the VnfInstance.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from vnfm_runner import records
+from vnfm_runner.core import (
+    Limits,
+    Package,
+    PackageError,
+    PlanError,
+    PlanRequest,
+    VnfmError,
+    VnfModel,
+    load_vnf,
+    package_summary,
+    plan,
+)
+from vnfm_runner.executor import EventSink, RunResult, run_playbook
+from vnfm_runner.paths import PLAYBOOKS_DIR
+from vnfm_runner.settings import Settings
+from vnfm_runner.store.db import BusyError, Store, iso, now
+from vnfm_runner.store.tables import InstanceRow, OperationRow, PackageRow
+
+LOCAL_VIM: dict[str, Any] = {"vimType": "local"}
+
+
+class LcmError(VnfmError):
+    """A request that cannot be carried out (message is user-facing)."""
+
+    def __init__(self, message: str, status: int = 409) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class NotFound(LcmError):
+    def __init__(self, message: str) -> None:
+        super().__init__(message, 404)
+
+
+class Vnfm:
+    """The service layer over one store."""
+
+    def __init__(self, settings: Settings, store: Store | None = None) -> None:
+        self.settings = settings
+        self.store = store or Store(settings.db_url)
+
+    # -- packages -------------------------------------------------------------
+    def onboard(self, path: str | Path) -> PackageRow:
+        """Validate a package and keep a private copy of it; return its record."""
+        model, _warnings = load_vnf(path)  # raises PackageError with every problem
+        existing = self.store.package_by_vnfd(model.vnfd_id)
+        if existing is not None and Path(existing.path).is_dir():
+            return existing
+        pkg_id = str(uuid.uuid4())
+        target = self.settings.packages_dir / pkg_id
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with Package.open(path, Limits()) as pkg:
+            shutil.copytree(pkg.root, target, symlinks=False)
+        row = PackageRow(
+            id=pkg_id,
+            vnfd_id=model.vnfd_id,
+            path=str(target),
+            summary=package_summary(model),
+            onboarding_state="ONBOARDED",
+            operational_state="ENABLED",
+            created_at=now(),
+        )
+        self.store.add_package(row)
+        return row
+
+    def _package_for(self, instance: InstanceRow) -> tuple[PackageRow, VnfModel]:
+        row = self.store.package(instance.package_id)
+        if row is None:
+            raise LcmError(f"the package {instance.package_id} of instance {instance.id} is gone")
+        model, _warnings = load_vnf(row.path)
+        return row, model
+
+    # -- instances ---------------------------------------------------------------
+    def create(self, *, vnfd_id: str, name: str | None = None, description: str | None = None) -> dict[str, Any]:
+        pkg = self.store.package_by_vnfd(vnfd_id)
+        if pkg is None:
+            raise NotFound(f"no onboarded package has vnfdId {vnfd_id}")
+        instance_id = str(uuid.uuid4())
+        doc = records.new_instance(
+            instance_id=instance_id, package_id=pkg.id, summary=pkg.summary, name=name, description=description
+        )
+        self.store.add_instance(
+            InstanceRow(
+                id=instance_id,
+                vnfd_id=vnfd_id,
+                package_id=pkg.id,
+                instantiation_state="NOT_INSTANTIATED",
+                doc=doc,
+                desired_state=None,
+                created_at=now(),
+            )
+        )
+        return doc
+
+    def instance(self, instance_id: str) -> InstanceRow:
+        row = self.store.instance(instance_id)
+        if row is None:
+            raise NotFound(f"no VNF instance {instance_id}")
+        return row
+
+    def delete(self, *, instance_id: str) -> None:
+        row = self.instance(instance_id)
+        if row.instantiation_state != "NOT_INSTANTIATED":
+            raise LcmError(f"VNF instance {instance_id} is {row.instantiation_state}; terminate it first")
+        self.store.delete_instance(instance_id)
+
+    def vim(self, name: str | None) -> dict[str, Any]:
+        name = name or self.settings.default_vim
+        if name == "local":
+            return dict(LOCAL_VIM)
+        raise LcmError(f"unknown VIM {name!r} (registered: local)", 422)
+
+    # -- operations ----------------------------------------------------------------
+    def _start(self, instance: InstanceRow, operation: str, params: dict[str, Any]) -> OperationRow:
+        op_id = str(uuid.uuid4())
+        row = OperationRow(
+            id=op_id,
+            vnf_instance_id=instance.id,
+            operation=operation,
+            state="STARTING",
+            doc=records.new_operation(op_id=op_id, instance_id=instance.id, operation=operation, params=params),
+            runner_ident=None,
+            artifacts_dir=None,
+            created_at=now(),
+        )
+        try:
+            self.store.start_operation(row)
+        except BusyError as exc:
+            raise LcmError(str(exc)) from None
+        return row
+
+    def _set_state(self, op: OperationRow, state: str, **doc_fields: Any) -> None:
+        op.doc = {**op.doc, "operationState": state, "stateEnteredTime": iso(now()), **doc_fields}
+        op.state = state
+        self.store.update_operation(op.id, state=state, doc=op.doc, runner_ident=op.runner_ident,
+                                    artifacts_dir=op.artifacts_dir)
+
+    def _hooks(self, model: VnfModel, flavour_id: str, names: list[str], enabled: bool, package_dir: str) -> dict[str, str]:
+        hooks = {name: str(PLAYBOOKS_DIR / "hooks" / "noop.yml") for name in names}
+        flavour = model.flavour(flavour_id)
+        if not enabled or flavour is None:
+            return hooks
+        for name in names:
+            op = flavour.operation(name)
+            if op is not None and op.artifact_file and op.artifact_file.endswith((".yml", ".yaml")):
+                hooks[name] = str(Path(package_dir) / op.artifact_file)
+        return hooks
+
+    def _run(self, op: OperationRow, playbook: str, *, trusted: dict[str, Any], untrusted: dict[str, Any],
+             on_event: EventSink | None, timeout: int | None = None, suffix: str = "") -> RunResult:
+        run_dir = self.settings.runs_dir / f"{op.id}{suffix}"
+        ident = f"{op.operation.lower()}{suffix}"
+        op.runner_ident = ident
+        op.artifacts_dir = str(run_dir / "artifacts" / ident)
+        self.store.update_operation(op.id, runner_ident=ident, artifacts_dir=op.artifacts_dir)
+        return run_playbook(
+            playbook=playbook,
+            private_data_dir=run_dir,
+            ident=ident,
+            trusted_vars=trusted,
+            untrusted_vars=untrusted,
+            on_event=on_event,
+            timeout=timeout,
+        )
+
+    @staticmethod
+    def _failure(result: RunResult, what: str) -> dict[str, Any]:
+        if result.failures:
+            first = result.failures[0]
+            detail = f"task {first['task']!r} failed on host {first['host']}: {first['msg']}"
+        else:
+            detail = f"the {what} playbook ended with status {result.status} (rc {result.rc})"
+            errors = [ln for ln in result.stdout_tail() if "ERROR" in ln]
+            if errors:
+                detail += ": " + " ".join(errors)[:2000]
+        return records.problem(f"{what} failed", detail, failures=result.failures)
+
+    def instantiate(
+        self,
+        *,
+        instance_id: str,
+        request: dict[str, Any],
+        vim_name: str | None = None,
+        on_event: EventSink | None = None,
+        auto_rollback: bool = True,
+    ) -> dict[str, Any]:
+        """InstantiateVnf; returns the final LcmOpOcc document."""
+        instance = self.instance(instance_id)
+        if instance.instantiation_state != "NOT_INSTANTIATED":
+            raise LcmError(f"VNF instance {instance_id} is already INSTANTIATED")
+        pkg, model = self._package_for(instance)
+        flavour_id = request.get("flavourId")
+        if not isinstance(flavour_id, str):
+            raise LcmError("the request needs flavourId", 400)
+        vim = self.vim(vim_name)
+        try:  # refuse a bad request before anything runs or changes
+            desired = plan(model, _plan_request(instance_id, request))
+        except PlanError as exc:
+            raise LcmError(str(exc), 422) from None
+        hooks_enabled = (request.get("additionalParams") or {}).get("vnfm_hooks", True) is not False
+        op = self._start(instance, "INSTANTIATE", request)
+        self._set_state(op, "PROCESSING")
+        hooks = self._hooks(model, flavour_id, ["instantiate_start", "instantiate_end"], hooks_enabled, pkg.path)
+        result = self._run(
+            op,
+            "instantiate.yml",
+            trusted={"vnfm_vnf_instance_id": instance_id, "vnfm_package_dir": pkg.path,
+                     "vnfm_hooks": hooks, "vnfm_operation": "INSTANTIATE"},
+            untrusted={"vnfm_request": request, "vnfm_vim": vim,
+                       "vnfm_additional_params": request.get("additionalParams") or {}},
+            on_event=on_event,
+        )
+        stats = result.stats.get("vnfm_result") or {}
+        if result.ok and stats:
+            resources = stats.get("resources") or {}
+            max_levels = {a.id: a.max_scale_level for a in model.flavour(flavour_id).scaling_aspects}  # type: ignore[union-attr]
+            doc = dict(instance.doc)
+            doc["instantiationState"] = "INSTANTIATED"
+            doc["instantiatedVnfInfo"] = records.instantiated_info(stats.get("plan") or desired, resources, max_levels)
+            doc["vimConnectionInfo"] = {"vim": {"vimType": vim["vimType"]}}
+            self.store.update_instance(instance_id, instantiation_state="INSTANTIATED", doc=doc,
+                                       desired_state=stats.get("plan") or desired)
+            self._set_state(op, "COMPLETED", resourceChanges=records.resource_changes({}, resources),
+                            hooksRun=hooks_enabled, playbookRuns=result.playbook_runs)
+            return op.doc
+        self._set_state(op, "FAILED_TEMP", error=self._failure(result, "instantiate"))
+        if auto_rollback:
+            self._rollback_to_empty(op, instance_id, vim, on_event)
+        return op.doc
+
+    def _rollback_to_empty(self, op: OperationRow, instance_id: str, vim: dict[str, Any],
+                           on_event: EventSink | None) -> None:
+        """Rollback of a failed instantiation: desired state empty, no hooks."""
+        self._set_state(op, "ROLLING_BACK")
+        result = self._run(
+            op,
+            "terminate.yml",
+            trusted={"vnfm_vnf_instance_id": instance_id, "vnfm_hooks": {}, "vnfm_operation": "TERMINATE"},
+            untrusted={"vnfm_vim": vim, "vnfm_resources": {}},
+            on_event=on_event,
+            suffix="-rollback",
+        )
+        if result.ok:
+            self._set_state(op, "ROLLED_BACK")
+        else:
+            self._set_state(op, "FAILED_TEMP", error=self._failure(result, "rollback"))
+
+    def terminate(
+        self,
+        *,
+        instance_id: str,
+        request: dict[str, Any],
+        on_event: EventSink | None = None,
+    ) -> dict[str, Any]:
+        """TerminateVnf (GRACEFUL with a timeout, or FORCEFUL); returns the LcmOpOcc."""
+        instance = self.instance(instance_id)
+        if instance.instantiation_state != "INSTANTIATED":
+            raise LcmError(f"VNF instance {instance_id} is NOT_INSTANTIATED")
+        pkg, model = self._package_for(instance)
+        kind = request.get("terminationType", "GRACEFUL")
+        if kind not in ("GRACEFUL", "FORCEFUL"):
+            raise LcmError(f"terminationType must be GRACEFUL or FORCEFUL, not {kind!r}", 400)
+        timeout = request.get("gracefulTerminationTimeout")
+        info = instance.doc.get("instantiatedVnfInfo") or {}
+        hooks_enabled = kind == "GRACEFUL" and (request.get("additionalParams") or {}).get("vnfm_hooks", True) is not False
+        hooks = self._hooks(model, info.get("flavourId", ""), ["terminate_start", "terminate_end"], hooks_enabled, pkg.path)
+        vim = dict(LOCAL_VIM)
+        before = records.current_resources(instance.doc)
+        op = self._start(instance, "TERMINATE", request)
+        self._set_state(op, "PROCESSING")
+        result = self._run(
+            op,
+            "terminate.yml",
+            trusted={"vnfm_vnf_instance_id": instance_id, "vnfm_package_dir": pkg.path, "vnfm_hooks": hooks,
+                     "vnfm_operation": "TERMINATE", "vnfm_graceful_timeout": timeout},
+            untrusted={"vnfm_request": request, "vnfm_vim": vim, "vnfm_resources": before,
+                       "vnfm_additional_params": request.get("additionalParams") or {}},
+            on_event=on_event,
+        )
+        if result.ok:
+            doc = dict(instance.doc)
+            doc["instantiationState"] = "NOT_INSTANTIATED"
+            doc.pop("instantiatedVnfInfo", None)
+            self.store.update_instance(instance_id, instantiation_state="NOT_INSTANTIATED", doc=doc, desired_state=None)
+            self._set_state(op, "COMPLETED", resourceChanges=records.resource_changes(before, {}),
+                            hooksRun=hooks_enabled, playbookRuns=result.playbook_runs)
+        else:
+            self._set_state(op, "FAILED_TEMP", error=self._failure(result, "terminate"))
+        return op.doc
+
+    def operation(self, op_id: str) -> dict[str, Any]:
+        row = self.store.operation(op_id)
+        if row is None:
+            raise NotFound(f"no LCM operation occurrence {op_id}")
+        doc = dict(row.doc)
+        doc["runnerIdent"] = row.runner_ident
+        doc["artifactsDir"] = row.artifacts_dir
+        return doc
+
+
+def _plan_request(instance_id: str, request: dict[str, Any]) -> PlanRequest:
+    return PlanRequest(
+        vnf_instance_id=instance_id,
+        flavour_id=str(request["flavourId"]),
+        instantiation_level_id=request.get("instantiationLevelId"),
+        scale_levels=request.get("scaleLevels"),
+        ext_virtual_links=list(request.get("extVirtualLinks") or []),
+    )
+
+
+ProgressFactory = Callable[[], EventSink]
+__all__ = ["LcmError", "NotFound", "PackageError", "Vnfm"]

@@ -1,0 +1,120 @@
+"""SOL003 documents: VnfInstance, VnfLcmOpOcc, resource changes, ProblemDetails."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vnfm_runner.store.db import iso, now
+
+
+def new_instance(
+    *, instance_id: str, package_id: str, summary: dict[str, Any], name: str | None, description: str | None
+) -> dict[str, Any]:
+    return {
+        "id": instance_id,
+        "vnfInstanceName": name,
+        "vnfInstanceDescription": description,
+        "vnfdId": summary["vnfdId"],
+        "vnfProvider": summary["provider"],
+        "vnfProductName": summary["productName"],
+        "vnfSoftwareVersion": summary["softwareVersion"],
+        "vnfdVersion": summary["vnfdVersion"],
+        "vnfPkgId": package_id,
+        "instantiationState": "NOT_INSTANTIATED",
+        "vimConnectionInfo": {},
+        "metadata": {},
+        "extensions": {},
+        "_links": {"self": {"href": f"/vnflcm/v2/vnf_instances/{instance_id}"}},
+    }
+
+
+def new_operation(
+    *, op_id: str, instance_id: str, operation: str, params: dict[str, Any]
+) -> dict[str, Any]:
+    stamp = iso(now())
+    return {
+        "id": op_id,
+        "operationState": "STARTING",
+        "stateEnteredTime": stamp,
+        "startTime": stamp,
+        "vnfInstanceId": instance_id,
+        "grantId": None,
+        "operation": operation,
+        "isAutomaticInvocation": False,
+        "operationParams": params,
+        "isCancelPending": False,
+        "error": None,
+        "resourceChanges": {"affectedVnfcs": [], "affectedVirtualLinks": [], "affectedVirtualStorages": []},
+        "_links": {
+            "self": {"href": f"/vnflcm/v2/vnf_lcm_op_occs/{op_id}"},
+            "vnfInstance": {"href": f"/vnflcm/v2/vnf_instances/{instance_id}"},
+        },
+    }
+
+
+def problem(title: str, detail: str, status: int = 500, **extra: Any) -> dict[str, Any]:
+    doc = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    doc.update(extra)
+    return doc
+
+
+def instantiated_info(plan: dict[str, Any], resources: dict[str, Any], max_levels: dict[str, int]) -> dict[str, Any]:
+    return {
+        "flavourId": plan["flavourId"],
+        "instantiationLevelId": plan.get("instantiationLevelId"),
+        "vnfState": "STARTED",
+        "scaleStatus": [{"aspectId": a, "scaleLevel": lv} for a, lv in sorted(plan["scaleLevels"].items())],
+        "maxScaleLevels": [{"aspectId": a, "scaleLevel": lv} for a, lv in sorted(max_levels.items())],
+        "extCpInfo": resources.get("extCpInfo", []),
+        "vnfcResourceInfo": resources.get("vnfcResourceInfo", []),
+        "vnfVirtualLinkResourceInfo": resources.get("virtualLinkResourceInfo", []),
+        "virtualStorageResourceInfo": resources.get("virtualStorageResourceInfo", []),
+    }
+
+
+def _changes(before: list[dict[str, Any]], after: list[dict[str, Any]], shape: Any) -> list[dict[str, Any]]:
+    old = {r["id"]: r for r in before}
+    new = {r["id"]: r for r in after}
+    out = []
+    for rid in sorted(new.keys() - old.keys()):
+        out.append(shape(new[rid], "ADDED"))
+    for rid in sorted(old.keys() - new.keys()):
+        out.append(shape(old[rid], "REMOVED"))
+    for rid in sorted(old.keys() & new.keys()):
+        if old[rid] != new[rid]:
+            out.append(shape(new[rid], "MODIFIED"))
+    return out
+
+
+def resource_changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """SOL003 resourceChanges between two resource infos."""
+    return {
+        "affectedVnfcs": _changes(
+            before.get("vnfcResourceInfo", []),
+            after.get("vnfcResourceInfo", []),
+            lambda r, t: {"id": r["id"], "vduId": r.get("vduId"), "changeType": t,
+                          "computeResource": r.get("computeResource")},
+        ),
+        "affectedVirtualLinks": _changes(
+            before.get("virtualLinkResourceInfo", []),
+            after.get("virtualLinkResourceInfo", []),
+            lambda r, t: {"id": r["id"], "vnfVirtualLinkDescId": r.get("vnfVirtualLinkDescId"),
+                          "changeType": t, "networkResource": r.get("networkResource")},
+        ),
+        "affectedVirtualStorages": _changes(
+            before.get("virtualStorageResourceInfo", []),
+            after.get("virtualStorageResourceInfo", []),
+            lambda r, t: {"id": r["id"], "virtualStorageDescId": r.get("virtualStorageDescId"),
+                          "changeType": t, "storageResource": r.get("storageResource")},
+        ),
+    }
+
+
+def current_resources(instance_doc: dict[str, Any]) -> dict[str, Any]:
+    info = instance_doc.get("instantiatedVnfInfo") or {}
+    return {
+        "vnfcResourceInfo": info.get("vnfcResourceInfo", []),
+        "virtualLinkResourceInfo": info.get("vnfVirtualLinkResourceInfo", []),
+        "virtualStorageResourceInfo": info.get("virtualStorageResourceInfo", []),
+        "extCpInfo": info.get("extCpInfo", []),
+    }

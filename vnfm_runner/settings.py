@@ -1,0 +1,36 @@
+"""Settings of the runner, read from ``VNFM_*`` environment variables."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_home() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "vnfm"
+
+
+class Settings(BaseSettings):
+    """All runner settings; build one in the entry point, pass it down."""
+
+    model_config = SettingsConfigDict(env_prefix="VNFM_", extra="ignore")
+
+    home: Path = _default_home()
+    database_url: str | None = None
+    default_vim: str = "local"
+    python_interpreter: str | None = None  # for the controller's own modules
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.home / 'vnfm.db'}"
+
+    @property
+    def packages_dir(self) -> Path:
+        return self.home / "packages"
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.home / "runs"

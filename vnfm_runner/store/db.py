@@ -1,0 +1,144 @@
+"""The store: one SQLAlchemy engine, short transactions, plain dict documents."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, event, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from vnfm_runner.store.tables import Base, InstanceRow, OperationRow, PackageRow
+
+FINAL_STATES = ("COMPLETED", "FAILED", "ROLLED_BACK")
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso(ts: datetime) -> str:
+    return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class BusyError(Exception):
+    """Another operation is in progress on the same VNF instance."""
+
+
+class Store:
+    def __init__(self, url: str) -> None:
+        if url.startswith("sqlite:///"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        self.engine: Engine = create_engine(url, future=True)
+        if url.startswith("sqlite"):
+            # Serialise writers across processes: pysqlite's own transaction
+            # handling off, every transaction a BEGIN IMMEDIATE.
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        Base.metadata.create_all(self.engine)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self._sessions.begin() as s:
+            yield s
+
+    # -- packages -------------------------------------------------------------
+    def add_package(self, row: PackageRow) -> None:
+        with self.session() as s:
+            s.add(row)
+
+    def packages(self) -> list[PackageRow]:
+        with self.session() as s:
+            return list(s.scalars(select(PackageRow).order_by(PackageRow.created_at)))
+
+    def package(self, package_id: str) -> PackageRow | None:
+        with self.session() as s:
+            return s.get(PackageRow, package_id)
+
+    def package_by_vnfd(self, vnfd_id: str) -> PackageRow | None:
+        with self.session() as s:
+            rows = s.scalars(
+                select(PackageRow)
+                .where(PackageRow.vnfd_id == vnfd_id, PackageRow.onboarding_state == "ONBOARDED")
+                .order_by(PackageRow.created_at.desc())
+            )
+            return rows.first()
+
+    # -- instances ----------------------------------------------------------------
+    def add_instance(self, row: InstanceRow) -> None:
+        with self.session() as s:
+            s.add(row)
+
+    def instance(self, instance_id: str) -> InstanceRow | None:
+        with self.session() as s:
+            return s.get(InstanceRow, instance_id)
+
+    def instances(self) -> list[InstanceRow]:
+        with self.session() as s:
+            return list(s.scalars(select(InstanceRow).order_by(InstanceRow.created_at)))
+
+    def update_instance(self, instance_id: str, **fields: Any) -> None:
+        with self.session() as s:
+            row = s.get(InstanceRow, instance_id)
+            if row is None:
+                raise KeyError(instance_id)
+            for key, value in fields.items():
+                setattr(row, key, copy.deepcopy(value))
+
+    def delete_instance(self, instance_id: str) -> None:
+        with self.session() as s:
+            row = s.get(InstanceRow, instance_id)
+            if row is not None:
+                s.delete(row)
+
+    # -- operations ------------------------------------------------------------------
+    def start_operation(self, row: OperationRow) -> None:
+        """Insert an operation unless the instance has one that is not final."""
+        with self.session() as s:
+            busy = s.scalars(
+                select(OperationRow)
+                .where(
+                    OperationRow.vnf_instance_id == row.vnf_instance_id,
+                    OperationRow.state.not_in(FINAL_STATES),
+                )
+                .with_for_update()
+            ).first()
+            if busy is not None:
+                raise BusyError(
+                    f"VNF instance {row.vnf_instance_id} has operation {busy.id} "
+                    f"({busy.operation}) in state {busy.state}"
+                )
+            s.add(row)
+
+    def operation(self, op_id: str) -> OperationRow | None:
+        with self.session() as s:
+            return s.get(OperationRow, op_id)
+
+    def operations(self, instance_id: str | None = None) -> list[OperationRow]:
+        with self.session() as s:
+            q = select(OperationRow).order_by(OperationRow.created_at)
+            if instance_id:
+                q = q.where(OperationRow.vnf_instance_id == instance_id)
+            return list(s.scalars(q))
+
+    def update_operation(self, op_id: str, **fields: Any) -> None:
+        with self.session() as s:
+            row = s.get(OperationRow, op_id)
+            if row is None:
+                raise KeyError(op_id)
+            for key, value in fields.items():
+                setattr(row, key, copy.deepcopy(value))
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.close()
