@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
+from ansible_collections.nfv.vnfm.plugins.module_utils import vim as vim_port
 from ansible_collections.nfv.vnfm.plugins.module_utils.vim import (
     ReconcileResult,
     VimError,
@@ -373,6 +374,7 @@ def test_external_network_from_plan_or_vim_option() -> None:
     [
         (lambda p: p["vnfcs"][1]["cps"][0].update(virtualLinkId="nope"), "unknown virtual link"),
         (lambda p: p["vnfcs"][1]["cps"][0].update(ipAddresses=["10.11.0.1"]), "outside"),
+        (lambda p: p["vnfcs"][0]["cps"][0].update(ipAddresses=["10.11.0.1"]), "outside"),
         (lambda p: p["virtualLinks"][0].update(cidr="banana"), "invalid cidr"),
         (lambda p: p["vnfcs"][1].update(id="vim"), "reserved"),
         (lambda p: p.update(shortId="00000000"), "shortId"),
@@ -601,7 +603,7 @@ def test_remove_check_mode_lists_everything() -> None:
     assert f"delete netns vnfm-{INST}-lb-0" in res.actions
 
 
-def test_get_driver_registry() -> None:
+def test_get_driver_registry(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "local" in supported_vim_types()
     assert isinstance(get_driver({"vimType": "local"}), LocalDriver)
     with pytest.raises(VimError, match="unsupported vimType 'nope'"):
@@ -609,6 +611,7 @@ def test_get_driver_registry() -> None:
     with pytest.raises(VimError):
         get_driver("local")  # type: ignore[arg-type]
     sentinel = LocalDriver(VIM, kernel=FakeKernel())
+    monkeypatch.setattr(vim_port, "_FACTORIES", dict(vim_port._FACTORIES))
     register_driver("fake-test", lambda vim, cred, opts: sentinel)
     assert get_driver({"vimType": "fake-test"}) is sentinel
 

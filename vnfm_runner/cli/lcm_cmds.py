@@ -214,3 +214,18 @@ def op_logs(op_id: str) -> None:
     if not stdout.is_file():
         fail(f"error: no output recorded for {op_id}")
     click.echo(stdout.read_text(), nl=False)
+
+
+@click.command("demo")
+@click.option("--level", default="small", show_default=True, help="Instantiation level of webfarm.")
+@click.option("--requests", default=12, show_default=True, help="HTTP requests to send through the LB.")
+@click.option("--quiet", "-q", is_flag=True, help="No task-by-task progress.")
+def demo(level: str, requests: int, quiet: bool) -> None:
+    """Run webfarm's whole lifecycle on the local VIM and check it serves traffic."""
+    from vnfm_runner.demo import DemoFailed, run_demo
+
+    out = console()
+    try:
+        run_demo(service(), out, lambda: Progress(out, quiet), level=level, requests=requests)
+    except (DemoFailed, LcmError, PackageError) as exc:
+        fail(f"demo failed: {exc}")

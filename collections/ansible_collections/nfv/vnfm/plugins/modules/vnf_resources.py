@@ -75,8 +75,9 @@ options:
     type: str
   wait:
     description:
-      - Wait until the VIM reports the planned state (the result is rediscovered),
-        instead of returning what was requested.
+      - After a change the result is always read back from the VIM (the VIM is the truth).
+      - With C(true), poll until it matches the plan (up to I(timeout)) and fail otherwise;
+        with C(false), read it back once and return it as found.
     type: bool
     default: true
 attributes:

@@ -123,7 +123,7 @@ class LocalDriver:
         created: dict[str, list[Any]] = {}
         if changes.changed and not check_mode:
             created = apply_changes(self.kernel, changes, desired, obs, self.settings)
-        if not changes.changed or check_mode or (desired is not None and not self.wait):
+        if not changes.changed or check_mode:
             vnfcs, bridges, volumes = self._predicted(desired, obs, changes)
         else:
             # untouched VNFCs need no new look; created ones were read back on creation
@@ -172,7 +172,7 @@ class LocalDriver:
                 remaining = [f"netns {n} still present" for n in left]
             else:
                 remaining = compute_changes(desired, final).actions
-            if not remaining:
+            if not remaining or not self.wait:
                 return final
             if time.monotonic() >= deadline:
                 raise VimError(

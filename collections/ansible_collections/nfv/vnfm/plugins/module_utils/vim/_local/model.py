@@ -203,7 +203,7 @@ def desired_state(
             addresses = []
             for addr in planned:
                 ip = ipaddress.ip_address(addr)
-                if kind == "vl" and ip not in net:
+                if ip not in net:
                     raise VimError(f"plan: {vnfc_id}/{cpd_id}: {addr} is outside {net}")
                 addresses.append(f"{ip}/{net.prefixlen}")
             cps.append(
