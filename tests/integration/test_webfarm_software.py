@@ -319,6 +319,22 @@ def test_webfarm_hooks(farm: Farm, tmp_path: Path) -> None:
     assert r.stats["changed"].get(farm.host_name("web-0"), 0) == 0
     assert set(bodies(farm.ext_addr, 4)) == set(webs)
 
+    # heal_end restarts the software of the healed VNFC only
+    before = pids(farm)
+    ctx = farm.context("HEAL", webs, vnfm_healed_vnfcs=[farm.vnfc("web-0")])
+    run_hook(tmp_path, farm, "heal_end.yml", ctx, webs)
+    after = pids(farm)
+    assert gone(before["web-0"]) and after["web-0"] != before["web-0"]
+    assert {k: v for k, v in after.items() if k != "web-0"} == {
+        k: v for k, v in before.items() if k != "web-0"
+    }
+    assert set(bodies(farm.ext_addr, 4)) == set(webs)
+
+    # the vendor operation Custom.rotate_logs copy-truncates the daemon logs
+    run_hook(tmp_path, farm, "rotate_logs.yml", farm.context("CUSTOM", webs), webs)
+    assert "web-0 listening" in (farm.rundir / "web-0" / "web.log.1").read_text()
+    assert "lb listening" in (farm.rundir / "lb-0" / "lb.log.1").read_text()
+
     # terminate_start drains the lb, stops the web servers, removes the run dirs
     running = pids(farm)
     ctx = farm.context("TERMINATE", webs)
