@@ -37,7 +37,7 @@ def ext_addresses(instance_doc: dict[str, Any]) -> list[str]:
 
 
 def http_get(url: str, timeout: float = 2.0) -> str:
-    with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 - our own address
+    with urllib.request.urlopen(url, timeout=timeout) as resp:
         return str(resp.read().decode().strip())
 
 
@@ -54,7 +54,9 @@ def sample_backends(address: str, requests: int) -> Counter[str]:
 
 def leftovers(instance_id: str) -> list[str]:
     """Network namespaces still carrying the instance id."""
-    out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=False).stdout
+    out = subprocess.run(
+        ["ip", "netns", "list"], capture_output=True, text=True, check=False
+    ).stdout
     return [line.split()[0] for line in out.splitlines() if instance_id in line]
 
 
@@ -86,9 +88,13 @@ def run_demo(
             on_event=progress(),
         )
         if op["operationState"] != "COMPLETED":
-            raise DemoFailed(f"instantiate ended {op['operationState']}: {(op.get('error') or {}).get('detail')}")
+            raise DemoFailed(
+                f"instantiate ended {op['operationState']}: {(op.get('error') or {}).get('detail')}"
+            )
         doc = service.instance(instance_id).doc
-        webs = sorted(v["id"] for v in doc["instantiatedVnfInfo"]["vnfcResourceInfo"] if v["vduId"] == "web")
+        webs = sorted(
+            v["id"] for v in doc["instantiatedVnfInfo"]["vnfcResourceInfo"] if v["vduId"] == "web"
+        )
         addresses = ext_addresses(doc)
         if not addresses:
             raise DemoFailed("the instance reports no external CP address")
@@ -103,8 +109,11 @@ def run_demo(
     finally:
         if service.instance(instance_id).instantiation_state == "INSTANTIATED":
             say("terminate")
-            op = service.terminate(instance_id=instance_id, request={"terminationType": "GRACEFUL"},
-                                   on_event=progress())
+            op = service.terminate(
+                instance_id=instance_id,
+                request={"terminationType": "GRACEFUL"},
+                on_event=progress(),
+            )
             if op["operationState"] != "COMPLETED":
                 raise DemoFailed(f"terminate ended {op['operationState']}")
         say("delete the VNF instance")

@@ -86,7 +86,11 @@ def run_playbook(
         elif kind == "runner_on_unreachable":
             res = data.get("res") or {}
             result.failures.append(
-                {"task": data.get("task"), "host": data.get("host"), "msg": res.get("msg", "unreachable")}
+                {
+                    "task": data.get("task"),
+                    "host": data.get("host"),
+                    "msg": res.get("msg", "unreachable"),
+                }
             )
         elif kind == "playbook_on_stats":
             result.stats = data.get("artifact_data") or {}

@@ -88,13 +88,19 @@ class Vnfm:
         return row, model
 
     # -- instances ---------------------------------------------------------------
-    def create(self, *, vnfd_id: str, name: str | None = None, description: str | None = None) -> dict[str, Any]:
+    def create(
+        self, *, vnfd_id: str, name: str | None = None, description: str | None = None
+    ) -> dict[str, Any]:
         pkg = self.store.package_by_vnfd(vnfd_id)
         if pkg is None:
             raise NotFound(f"no onboarded package has vnfdId {vnfd_id}")
         instance_id = str(uuid.uuid4())
         doc = records.new_instance(
-            instance_id=instance_id, package_id=pkg.id, summary=pkg.summary, name=name, description=description
+            instance_id=instance_id,
+            package_id=pkg.id,
+            summary=pkg.summary,
+            name=name,
+            description=description,
         )
         self.store.add_instance(
             InstanceRow(
@@ -118,7 +124,9 @@ class Vnfm:
     def delete(self, *, instance_id: str) -> None:
         row = self.instance(instance_id)
         if row.instantiation_state != "NOT_INSTANTIATED":
-            raise LcmError(f"VNF instance {instance_id} is {row.instantiation_state}; terminate it first")
+            raise LcmError(
+                f"VNF instance {instance_id} is {row.instantiation_state}; terminate it first"
+            )
         self.store.delete_instance(instance_id)
 
     def vim(self, name: str | None) -> dict[str, Any]:
@@ -135,7 +143,9 @@ class Vnfm:
             vnf_instance_id=instance.id,
             operation=operation,
             state="STARTING",
-            doc=records.new_operation(op_id=op_id, instance_id=instance.id, operation=operation, params=params),
+            doc=records.new_operation(
+                op_id=op_id, instance_id=instance.id, operation=operation, params=params
+            ),
             runner_ident=None,
             artifacts_dir=None,
             created_at=now(),
@@ -149,10 +159,17 @@ class Vnfm:
     def _set_state(self, op: OperationRow, state: str, **doc_fields: Any) -> None:
         op.doc = {**op.doc, "operationState": state, "stateEnteredTime": iso(now()), **doc_fields}
         op.state = state
-        self.store.update_operation(op.id, state=state, doc=op.doc, runner_ident=op.runner_ident,
-                                    artifacts_dir=op.artifacts_dir)
+        self.store.update_operation(
+            op.id,
+            state=state,
+            doc=op.doc,
+            runner_ident=op.runner_ident,
+            artifacts_dir=op.artifacts_dir,
+        )
 
-    def _hooks(self, model: VnfModel, flavour_id: str, names: list[str], enabled: bool, package_dir: str) -> dict[str, str]:
+    def _hooks(
+        self, model: VnfModel, flavour_id: str, names: list[str], enabled: bool, package_dir: str
+    ) -> dict[str, str]:
         hooks = {name: str(PLAYBOOKS_DIR / "hooks" / "noop.yml") for name in names}
         flavour = model.flavour(flavour_id)
         if not enabled or flavour is None:
@@ -163,8 +180,17 @@ class Vnfm:
                 hooks[name] = str(Path(package_dir) / op.artifact_file)
         return hooks
 
-    def _run(self, op: OperationRow, playbook: str, *, trusted: dict[str, Any], untrusted: dict[str, Any],
-             on_event: EventSink | None, timeout: int | None = None, suffix: str = "") -> RunResult:
+    def _run(
+        self,
+        op: OperationRow,
+        playbook: str,
+        *,
+        trusted: dict[str, Any],
+        untrusted: dict[str, Any],
+        on_event: EventSink | None,
+        timeout: int | None = None,
+        suffix: str = "",
+    ) -> RunResult:
         run_dir = self.settings.runs_dir / f"{op.id}{suffix}"
         ident = f"{op.operation.lower()}{suffix}"
         op.runner_ident = ident
@@ -217,42 +243,69 @@ class Vnfm:
         hooks_enabled = (request.get("additionalParams") or {}).get("vnfm_hooks", True) is not False
         op = self._start(instance, "INSTANTIATE", request)
         self._set_state(op, "PROCESSING")
-        hooks = self._hooks(model, flavour_id, ["instantiate_start", "instantiate_end"], hooks_enabled, pkg.path)
+        hooks = self._hooks(
+            model, flavour_id, ["instantiate_start", "instantiate_end"], hooks_enabled, pkg.path
+        )
         result = self._run(
             op,
             "instantiate.yml",
-            trusted={"vnfm_vnf_instance_id": instance_id, "vnfm_package_dir": pkg.path,
-                     "vnfm_hooks": hooks, "vnfm_operation": "INSTANTIATE"},
-            untrusted={"vnfm_request": request, "vnfm_vim": vim,
-                       "vnfm_additional_params": request.get("additionalParams") or {}},
+            trusted={
+                "vnfm_vnf_instance_id": instance_id,
+                "vnfm_package_dir": pkg.path,
+                "vnfm_hooks": hooks,
+                "vnfm_operation": "INSTANTIATE",
+            },
+            untrusted={
+                "vnfm_request": request,
+                "vnfm_vim": vim,
+                "vnfm_additional_params": request.get("additionalParams") or {},
+            },
             on_event=on_event,
         )
         stats = result.stats.get("vnfm_result") or {}
         if result.ok and stats:
             resources = stats.get("resources") or {}
-            max_levels = {a.id: a.max_scale_level for a in model.flavour(flavour_id).scaling_aspects}  # type: ignore[union-attr]
+            flavour = model.flavour(flavour_id)
+            aspects = flavour.scaling_aspects if flavour else []
+            max_levels = {a.id: a.max_scale_level for a in aspects}
             doc = dict(instance.doc)
             doc["instantiationState"] = "INSTANTIATED"
-            doc["instantiatedVnfInfo"] = records.instantiated_info(stats.get("plan") or desired, resources, max_levels)
+            doc["instantiatedVnfInfo"] = records.instantiated_info(
+                stats.get("plan") or desired, resources, max_levels
+            )
             doc["vimConnectionInfo"] = {"vim": {"vimType": vim["vimType"]}}
-            self.store.update_instance(instance_id, instantiation_state="INSTANTIATED", doc=doc,
-                                       desired_state=stats.get("plan") or desired)
-            self._set_state(op, "COMPLETED", resourceChanges=records.resource_changes({}, resources),
-                            hooksRun=hooks_enabled, playbookRuns=result.playbook_runs)
+            self.store.update_instance(
+                instance_id,
+                instantiation_state="INSTANTIATED",
+                doc=doc,
+                desired_state=stats.get("plan") or desired,
+            )
+            self._set_state(
+                op,
+                "COMPLETED",
+                resourceChanges=records.resource_changes({}, resources),
+                hooksRun=hooks_enabled,
+                playbookRuns=result.playbook_runs,
+            )
             return op.doc
         self._set_state(op, "FAILED_TEMP", error=self._failure(result, "instantiate"))
         if auto_rollback:
             self._rollback_to_empty(op, instance_id, vim, on_event)
         return op.doc
 
-    def _rollback_to_empty(self, op: OperationRow, instance_id: str, vim: dict[str, Any],
-                           on_event: EventSink | None) -> None:
+    def _rollback_to_empty(
+        self, op: OperationRow, instance_id: str, vim: dict[str, Any], on_event: EventSink | None
+    ) -> None:
         """Rollback of a failed instantiation: desired state empty, no hooks."""
         self._set_state(op, "ROLLING_BACK")
         result = self._run(
             op,
             "terminate.yml",
-            trusted={"vnfm_vnf_instance_id": instance_id, "vnfm_hooks": {}, "vnfm_operation": "TERMINATE"},
+            trusted={
+                "vnfm_vnf_instance_id": instance_id,
+                "vnfm_hooks": {},
+                "vnfm_operation": "TERMINATE",
+            },
             untrusted={"vnfm_vim": vim, "vnfm_resources": {}},
             on_event=on_event,
             suffix="-rollback",
@@ -279,8 +332,17 @@ class Vnfm:
             raise LcmError(f"terminationType must be GRACEFUL or FORCEFUL, not {kind!r}", 400)
         timeout = request.get("gracefulTerminationTimeout")
         info = instance.doc.get("instantiatedVnfInfo") or {}
-        hooks_enabled = kind == "GRACEFUL" and (request.get("additionalParams") or {}).get("vnfm_hooks", True) is not False
-        hooks = self._hooks(model, info.get("flavourId", ""), ["terminate_start", "terminate_end"], hooks_enabled, pkg.path)
+        hooks_enabled = (
+            kind == "GRACEFUL"
+            and (request.get("additionalParams") or {}).get("vnfm_hooks", True) is not False
+        )
+        hooks = self._hooks(
+            model,
+            info.get("flavourId", ""),
+            ["terminate_start", "terminate_end"],
+            hooks_enabled,
+            pkg.path,
+        )
         vim = dict(LOCAL_VIM)
         before = records.current_resources(instance.doc)
         op = self._start(instance, "TERMINATE", request)
@@ -288,19 +350,35 @@ class Vnfm:
         result = self._run(
             op,
             "terminate.yml",
-            trusted={"vnfm_vnf_instance_id": instance_id, "vnfm_package_dir": pkg.path, "vnfm_hooks": hooks,
-                     "vnfm_operation": "TERMINATE", "vnfm_graceful_timeout": timeout},
-            untrusted={"vnfm_request": request, "vnfm_vim": vim, "vnfm_resources": before,
-                       "vnfm_additional_params": request.get("additionalParams") or {}},
+            trusted={
+                "vnfm_vnf_instance_id": instance_id,
+                "vnfm_package_dir": pkg.path,
+                "vnfm_hooks": hooks,
+                "vnfm_operation": "TERMINATE",
+                "vnfm_graceful_timeout": timeout,
+            },
+            untrusted={
+                "vnfm_request": request,
+                "vnfm_vim": vim,
+                "vnfm_resources": before,
+                "vnfm_additional_params": request.get("additionalParams") or {},
+            },
             on_event=on_event,
         )
         if result.ok:
             doc = dict(instance.doc)
             doc["instantiationState"] = "NOT_INSTANTIATED"
             doc.pop("instantiatedVnfInfo", None)
-            self.store.update_instance(instance_id, instantiation_state="NOT_INSTANTIATED", doc=doc, desired_state=None)
-            self._set_state(op, "COMPLETED", resourceChanges=records.resource_changes(before, {}),
-                            hooksRun=hooks_enabled, playbookRuns=result.playbook_runs)
+            self.store.update_instance(
+                instance_id, instantiation_state="NOT_INSTANTIATED", doc=doc, desired_state=None
+            )
+            self._set_state(
+                op,
+                "COMPLETED",
+                resourceChanges=records.resource_changes(before, {}),
+                hooksRun=hooks_enabled,
+                playbookRuns=result.playbook_runs,
+            )
         else:
             self._set_state(op, "FAILED_TEMP", error=self._failure(result, "terminate"))
         return op.doc

@@ -8,7 +8,12 @@ from vnfm_runner.store.db import iso, now
 
 
 def new_instance(
-    *, instance_id: str, package_id: str, summary: dict[str, Any], name: str | None, description: str | None
+    *,
+    instance_id: str,
+    package_id: str,
+    summary: dict[str, Any],
+    name: str | None,
+    description: str | None,
 ) -> dict[str, Any]:
     return {
         "id": instance_id,
@@ -44,7 +49,11 @@ def new_operation(
         "operationParams": params,
         "isCancelPending": False,
         "error": None,
-        "resourceChanges": {"affectedVnfcs": [], "affectedVirtualLinks": [], "affectedVirtualStorages": []},
+        "resourceChanges": {
+            "affectedVnfcs": [],
+            "affectedVirtualLinks": [],
+            "affectedVirtualStorages": [],
+        },
         "_links": {
             "self": {"href": f"/vnflcm/v2/vnf_lcm_op_occs/{op_id}"},
             "vnfInstance": {"href": f"/vnflcm/v2/vnf_instances/{instance_id}"},
@@ -58,13 +67,19 @@ def problem(title: str, detail: str, status: int = 500, **extra: Any) -> dict[st
     return doc
 
 
-def instantiated_info(plan: dict[str, Any], resources: dict[str, Any], max_levels: dict[str, int]) -> dict[str, Any]:
+def instantiated_info(
+    plan: dict[str, Any], resources: dict[str, Any], max_levels: dict[str, int]
+) -> dict[str, Any]:
     return {
         "flavourId": plan["flavourId"],
         "instantiationLevelId": plan.get("instantiationLevelId"),
         "vnfState": "STARTED",
-        "scaleStatus": [{"aspectId": a, "scaleLevel": lv} for a, lv in sorted(plan["scaleLevels"].items())],
-        "maxScaleLevels": [{"aspectId": a, "scaleLevel": lv} for a, lv in sorted(max_levels.items())],
+        "scaleStatus": [
+            {"aspectId": a, "scaleLevel": lv} for a, lv in sorted(plan["scaleLevels"].items())
+        ],
+        "maxScaleLevels": [
+            {"aspectId": a, "scaleLevel": lv} for a, lv in sorted(max_levels.items())
+        ],
         "extCpInfo": resources.get("extCpInfo", []),
         "vnfcResourceInfo": resources.get("vnfcResourceInfo", []),
         "vnfVirtualLinkResourceInfo": resources.get("virtualLinkResourceInfo", []),
@@ -72,7 +87,9 @@ def instantiated_info(plan: dict[str, Any], resources: dict[str, Any], max_level
     }
 
 
-def _changes(before: list[dict[str, Any]], after: list[dict[str, Any]], shape: Any) -> list[dict[str, Any]]:
+def _changes(
+    before: list[dict[str, Any]], after: list[dict[str, Any]], shape: Any
+) -> list[dict[str, Any]]:
     old = {r["id"]: r for r in before}
     new = {r["id"]: r for r in after}
     out = []
@@ -92,20 +109,32 @@ def resource_changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str,
         "affectedVnfcs": _changes(
             before.get("vnfcResourceInfo", []),
             after.get("vnfcResourceInfo", []),
-            lambda r, t: {"id": r["id"], "vduId": r.get("vduId"), "changeType": t,
-                          "computeResource": r.get("computeResource")},
+            lambda r, t: {
+                "id": r["id"],
+                "vduId": r.get("vduId"),
+                "changeType": t,
+                "computeResource": r.get("computeResource"),
+            },
         ),
         "affectedVirtualLinks": _changes(
             before.get("virtualLinkResourceInfo", []),
             after.get("virtualLinkResourceInfo", []),
-            lambda r, t: {"id": r["id"], "vnfVirtualLinkDescId": r.get("vnfVirtualLinkDescId"),
-                          "changeType": t, "networkResource": r.get("networkResource")},
+            lambda r, t: {
+                "id": r["id"],
+                "vnfVirtualLinkDescId": r.get("vnfVirtualLinkDescId"),
+                "changeType": t,
+                "networkResource": r.get("networkResource"),
+            },
         ),
         "affectedVirtualStorages": _changes(
             before.get("virtualStorageResourceInfo", []),
             after.get("virtualStorageResourceInfo", []),
-            lambda r, t: {"id": r["id"], "virtualStorageDescId": r.get("virtualStorageDescId"),
-                          "changeType": t, "storageResource": r.get("storageResource")},
+            lambda r, t: {
+                "id": r["id"],
+                "virtualStorageDescId": r.get("virtualStorageDescId"),
+                "changeType": t,
+                "storageResource": r.get("storageResource"),
+            },
         ),
     }
 

@@ -11,9 +11,9 @@ import yaml
 
 from vnfm_runner.cli.output import console, emit, fail, table
 from vnfm_runner.cli.progress import Progress
+from vnfm_runner.core import PackageError
 from vnfm_runner.lcm import LcmError, Vnfm
 from vnfm_runner.settings import Settings
-from vnfm_runner.core import PackageError
 
 
 def service() -> Vnfm:
@@ -75,16 +75,29 @@ def create(vnfd_id: str, name: str | None, description: str | None) -> None:
 
 @click.command("instantiate")
 @click.argument("instance_id")
-@click.option("--flavour", "flavour_id", help="Deployment flavour (overrides the request's flavourId).")
+@click.option(
+    "--flavour", "flavour_id", help="Deployment flavour (overrides the request's flavourId)."
+)
 @click.option("--level", "level_id", help="Instantiation level (overrides instantiationLevelId).")
 @click.option("--vim", "vim_name", default=None, help="Registered VIM name (default: local).")
-@click.option("--params", "params_file", type=click.Path(), help="SOL003 InstantiateVnfRequest (JSON/YAML).")
+@click.option(
+    "--params", "params_file", type=click.Path(), help="SOL003 InstantiateVnfRequest (JSON/YAML)."
+)
 @click.option("--no-hooks", is_flag=True, help="Change only VIM resources; run no package hooks.")
 @click.option("--no-rollback", is_flag=True, help="Leave a failed instantiation in FAILED_TEMP.")
 @click.option("--quiet", "-q", is_flag=True, help="No live progress.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
-def instantiate(instance_id: str, flavour_id: str | None, level_id: str | None, vim_name: str | None,
-                params_file: str | None, no_hooks: bool, no_rollback: bool, quiet: bool, fmt: str) -> None:
+def instantiate(
+    instance_id: str,
+    flavour_id: str | None,
+    level_id: str | None,
+    vim_name: str | None,
+    params_file: str | None,
+    no_hooks: bool,
+    no_rollback: bool,
+    quiet: bool,
+    fmt: str,
+) -> None:
     """Instantiate a VNF instance and wait for the result."""
     request = load_request(params_file)
     if flavour_id:
@@ -96,9 +109,13 @@ def instantiate(instance_id: str, flavour_id: str | None, level_id: str | None, 
     if "flavourId" not in request:
         fail("error: give --flavour or a flavourId in --params")
     try:
-        op = service().instantiate(instance_id=instance_id, request=request, vim_name=vim_name,
-                                   on_event=Progress(console(), quiet or fmt == "json"),
-                                   auto_rollback=not no_rollback)
+        op = service().instantiate(
+            instance_id=instance_id,
+            request=request,
+            vim_name=vim_name,
+            on_event=Progress(console(), quiet or fmt == "json"),
+            auto_rollback=not no_rollback,
+        )
     except (LcmError, PackageError) as exc:
         fail(f"error: {exc}")
     finish(op, fmt)
@@ -106,11 +123,15 @@ def instantiate(instance_id: str, flavour_id: str | None, level_id: str | None, 
 
 @click.command("terminate")
 @click.argument("instance_id")
-@click.option("--graceful-timeout", type=int, default=None, help="Seconds the VNF may take to drain.")
+@click.option(
+    "--graceful-timeout", type=int, default=None, help="Seconds the VNF may take to drain."
+)
 @click.option("--forceful", is_flag=True, help="Skip the graceful hooks; remove everything now.")
 @click.option("--quiet", "-q", is_flag=True)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
-def terminate(instance_id: str, graceful_timeout: int | None, forceful: bool, quiet: bool, fmt: str) -> None:
+def terminate(
+    instance_id: str, graceful_timeout: int | None, forceful: bool, quiet: bool, fmt: str
+) -> None:
     """Terminate a VNF instance (graceful by default) and wait for the result."""
     if forceful and graceful_timeout is not None:
         fail("error: --forceful and --graceful-timeout exclude each other")
@@ -118,8 +139,11 @@ def terminate(instance_id: str, graceful_timeout: int | None, forceful: bool, qu
     if graceful_timeout is not None:
         request["gracefulTerminationTimeout"] = graceful_timeout
     try:
-        op = service().terminate(instance_id=instance_id, request=request,
-                                 on_event=Progress(console(), quiet or fmt == "json"))
+        op = service().terminate(
+            instance_id=instance_id,
+            request=request,
+            on_event=Progress(console(), quiet or fmt == "json"),
+        )
     except (LcmError, PackageError) as exc:
         fail(f"error: {exc}")
     finish(op, fmt)
@@ -149,21 +173,30 @@ def show(instance_id: str, fmt: str) -> None:
         emit(doc, fmt)
         return
     out = console()
-    out.print(f"[bold]{doc['id']}[/] {doc.get('vnfInstanceName') or ''} {doc['vnfProductName']} "
-              f"{doc['vnfSoftwareVersion']}: {doc['instantiationState']}")
+    out.print(
+        f"[bold]{doc['id']}[/] {doc.get('vnfInstanceName') or ''} {doc['vnfProductName']} "
+        f"{doc['vnfSoftwareVersion']}: {doc['instantiationState']}"
+    )
     info = doc.get("instantiatedVnfInfo")
     if info:
         rows = []
         for vnfc in info["vnfcResourceInfo"]:
-            addrs = []
+            addrs: list[str] = []
             for cp in vnfc.get("vnfcCpInfo", []):
                 for proto in cp.get("cpProtocolInfo", []):
                     for ip in (proto.get("ipOverEthernet") or {}).get("ipAddresses", []):
                         addrs.extend(f"{cp['cpdId']}={a}" for a in ip.get("addresses", []))
-            rows.append([vnfc["id"], vnfc["vduId"], vnfc["computeResource"]["resourceId"], " ".join(addrs)])
-        out.print(table(f"flavour {info['flavourId']}, scale "
-                        + ", ".join(f"{s['aspectId']}={s['scaleLevel']}" for s in info["scaleStatus"]),
-                        ["VNFC", "VDU", "resource", "addresses"], rows))
+            rows.append(
+                [vnfc["id"], vnfc["vduId"], vnfc["computeResource"]["resourceId"], " ".join(addrs)]
+            )
+        out.print(
+            table(
+                f"flavour {info['flavourId']}, scale "
+                + ", ".join(f"{s['aspectId']}={s['scaleLevel']}" for s in info["scaleStatus"]),
+                ["VNFC", "VDU", "resource", "addresses"],
+                rows,
+            )
+        )
 
 
 @click.command("list")
@@ -174,8 +207,13 @@ def list_instances(fmt: str) -> None:
     if fmt == "json":
         emit([r.doc for r in rows], "json")
         return
-    console().print(table("VNF instances", ["id", "name", "vnfdId", "state"],
-                          [[r.id, r.doc.get("vnfInstanceName"), r.vnfd_id, r.instantiation_state] for r in rows]))
+    console().print(
+        table(
+            "VNF instances",
+            ["id", "name", "vnfdId", "state"],
+            [[r.id, r.doc.get("vnfInstanceName"), r.vnfd_id, r.instantiation_state] for r in rows],
+        )
+    )
 
 
 @click.group("op")
@@ -198,8 +236,13 @@ def op_show(op_id: str) -> None:
 def op_list(instance_id: str | None) -> None:
     """List LCM operation occurrences."""
     rows = service().store.operations(instance_id)
-    console().print(table("LCM operations", ["id", "instance", "operation", "state"],
-                          [[r.id, r.vnf_instance_id, r.operation, r.state] for r in rows]))
+    console().print(
+        table(
+            "LCM operations",
+            ["id", "instance", "operation", "state"],
+            [[r.id, r.vnf_instance_id, r.operation, r.state] for r in rows],
+        )
+    )
 
 
 @op_group.command("logs")
@@ -218,7 +261,9 @@ def op_logs(op_id: str) -> None:
 
 @click.command("demo")
 @click.option("--level", default="small", show_default=True, help="Instantiation level of webfarm.")
-@click.option("--requests", default=12, show_default=True, help="HTTP requests to send through the LB.")
+@click.option(
+    "--requests", default=12, show_default=True, help="HTTP requests to send through the LB."
+)
 @click.option("--quiet", "-q", is_flag=True, help="No task-by-task progress.")
 def demo(level: str, requests: int, quiet: bool) -> None:
     """Run webfarm's whole lifecycle on the local VIM and check it serves traffic."""

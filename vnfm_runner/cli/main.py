@@ -17,8 +17,16 @@ def cli() -> None:
 package_group.add_command(lcm_cmds.onboard)
 cli.add_command(package_group)
 cli.add_command(plan_cmd)
-for command in (lcm_cmds.create, lcm_cmds.instantiate, lcm_cmds.terminate, lcm_cmds.delete,
-                lcm_cmds.show, lcm_cmds.list_instances, lcm_cmds.op_group, lcm_cmds.demo):
+for command in (
+    lcm_cmds.create,
+    lcm_cmds.instantiate,
+    lcm_cmds.terminate,
+    lcm_cmds.delete,
+    lcm_cmds.show,
+    lcm_cmds.list_instances,
+    lcm_cmds.op_group,
+    lcm_cmds.demo,
+):
     cli.add_command(command)
 
 

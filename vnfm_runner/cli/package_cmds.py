@@ -8,8 +8,15 @@ from typing import Any
 import click
 
 from vnfm_runner.cli.output import FORMATS, console, emit, fail, table
-from vnfm_runner.core import PackageError, PlanError, PlanRequest, load_vnf, plan, to_json
-from vnfm_runner.core import package_summary
+from vnfm_runner.core import (
+    PackageError,
+    PlanError,
+    PlanRequest,
+    load_vnf,
+    package_summary,
+    plan,
+    to_json,
+)
 
 
 @click.group("package")
@@ -27,8 +34,10 @@ def validate(path: str) -> None:
         fail([str(p) for p in exc.problems])
     for w in warnings:
         click.echo(str(w), err=True)
-    click.echo(f"{path}: valid VNF package, vnfdId {model.vnfd_id}, flavours "
-               + ", ".join(f.id for f in model.flavours))
+    click.echo(
+        f"{path}: valid VNF package, vnfdId {model.vnfd_id}, flavours "
+        + ", ".join(f.id for f in model.flavours)
+    )
 
 
 @package_group.command("show")
@@ -48,28 +57,61 @@ def show(path: str, fmt: str, full: bool) -> None:
         emit(summary, fmt)
         return
     out = console()
-    out.print(f"[bold]{summary['productName']}[/] {summary['softwareVersion']} "
-              f"by {summary['provider']}  vnfdId {summary['vnfdId']} (v{summary['vnfdVersion']})")
+    out.print(
+        f"[bold]{summary['productName']}[/] {summary['softwareVersion']} "
+        f"by {summary['provider']}  vnfdId {summary['vnfdId']} (v{summary['vnfdVersion']})"
+    )
     for fl in summary["flavours"]:
-        out.print(table(
-            f"flavour {fl['flavourId']}: VDUs",
-            ["VDU", "min", "max", "vCPU", "memory MB", "image", "CPs"],
-            [[v["id"], v["minInstances"], v["maxInstances"], v["numVirtualCpu"],
-              v["virtualMemSizeMb"], v["swImage"], ", ".join(v["cps"])] for v in fl["vdus"]],
-        ))
+        out.print(
+            table(
+                f"flavour {fl['flavourId']}: VDUs",
+                ["VDU", "min", "max", "vCPU", "memory MB", "image", "CPs"],
+                [
+                    [
+                        v["id"],
+                        v["minInstances"],
+                        v["maxInstances"],
+                        v["numVirtualCpu"],
+                        v["virtualMemSizeMb"],
+                        v["swImage"],
+                        ", ".join(v["cps"]),
+                    ]
+                    for v in fl["vdus"]
+                ],
+            )
+        )
         if fl["scalingAspects"]:
-            out.print(table("scaling aspects", ["aspect", "max level", "VDU deltas"], [
-                [a["id"], a["maxScaleLevel"], json.dumps(a["vduDeltas"])] for a in fl["scalingAspects"]
-            ]))
+            out.print(
+                table(
+                    "scaling aspects",
+                    ["aspect", "max level", "VDU deltas"],
+                    [
+                        [a["id"], a["maxScaleLevel"], json.dumps(a["vduDeltas"])]
+                        for a in fl["scalingAspects"]
+                    ],
+                )
+            )
         if fl["instantiationLevels"]:
-            out.print(table("instantiation levels", ["level", "VNFCs per VDU", "default"], [
-                [lv["id"], json.dumps(lv["vduInstances"]), "yes" if lv["id"] == fl["defaultLevel"] else ""]
-                for lv in fl["instantiationLevels"]
-            ]))
+            out.print(
+                table(
+                    "instantiation levels",
+                    ["level", "VNFCs per VDU", "default"],
+                    [
+                        [
+                            lv["id"],
+                            json.dumps(lv["vduInstances"]),
+                            "yes" if lv["id"] == fl["defaultLevel"] else "",
+                        ]
+                        for lv in fl["instantiationLevels"]
+                    ],
+                )
+            )
         ops = [o["name"] for o in fl["lcmOperations"] if o["implementation"]]
-        out.print(f"virtual links: {', '.join(vl['id'] for vl in fl['virtualLinks']) or '-'}; "
-                  f"external CPs: {', '.join(c['id'] for c in fl['extCps']) or '-'}; "
-                  f"operations with playbooks: {', '.join(ops) or '-'}")
+        out.print(
+            f"virtual links: {', '.join(vl['id'] for vl in fl['virtualLinks']) or '-'}; "
+            f"external CPs: {', '.join(c['id'] for c in fl['extCps']) or '-'}; "
+            f"operations with playbooks: {', '.join(ops) or '-'}"
+        )
 
 
 def _parse_aspects(values: tuple[str, ...]) -> dict[str, int] | None:
@@ -88,18 +130,34 @@ def _parse_aspects(values: tuple[str, ...]) -> dict[str, int] | None:
 @click.argument("path", type=click.Path())
 @click.option("--flavour", "flavour_id", required=True, help="Deployment flavour id.")
 @click.option("--level", "level_id", help="Instantiation level id.")
-@click.option("--aspect", "aspects", multiple=True, metavar="ASPECT=LEVEL", help="Scale level per aspect.")
-@click.option("--instance-id", default="00000000-0000-0000-0000-000000000000", show_default=True,
-              help="VNF instance id the names and addresses derive from.")
-@click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="table", show_default=True)
-def plan_cmd(path: str, flavour_id: str, level_id: str | None, aspects: tuple[str, ...],
-             instance_id: str, fmt: str) -> None:
+@click.option(
+    "--aspect", "aspects", multiple=True, metavar="ASPECT=LEVEL", help="Scale level per aspect."
+)
+@click.option(
+    "--instance-id",
+    default="00000000-0000-0000-0000-000000000000",
+    show_default=True,
+    help="VNF instance id the names and addresses derive from.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["json", "table"]), default="table", show_default=True
+)
+def plan_cmd(
+    path: str,
+    flavour_id: str,
+    level_id: str | None,
+    aspects: tuple[str, ...],
+    instance_id: str,
+    fmt: str,
+) -> None:
     """Show the desired state (the plan) of an instance of a package."""
     if level_id and aspects:
         fail("give either --level or --aspect, not both")
     try:
         model, _warnings = load_vnf(path)
-        result = plan(model, PlanRequest(instance_id, flavour_id, level_id, _parse_aspects(aspects)))
+        result = plan(
+            model, PlanRequest(instance_id, flavour_id, level_id, _parse_aspects(aspects))
+        )
     except PackageError as exc:
         fail([str(p) for p in exc.problems])
     except PlanError as exc:
@@ -112,13 +170,33 @@ def plan_cmd(path: str, flavour_id: str, level_id: str | None, aspects: tuple[st
 
 def render_plan(result: dict[str, Any]) -> None:
     out = console()
-    out.print(f"plan of [bold]{result['vnfdId']}[/] flavour {result['flavourId']} level "
-              f"{result['instantiationLevelId'] or '-'} aspects {json.dumps(result['scaleLevels'])}")
-    out.print(table("VNFCs", ["VNFC", "VDU", "name", "addresses", "server group"], [
-        [v["id"], v["vduId"], v["name"],
-         " ".join(f"{cp['cpdId']}={','.join(cp['ipAddresses']) or 'dynamic'}" for cp in v["cps"]),
-         v["serverGroup"]] for v in result["vnfcs"]
-    ]))
-    out.print(table("virtual links", ["link", "name", "cidr", "mtu"], [
-        [vl["id"], vl["name"], vl["cidr"], vl["mtu"]] for vl in result["virtualLinks"]
-    ]))
+    out.print(
+        f"plan of [bold]{result['vnfdId']}[/] flavour {result['flavourId']} level "
+        f"{result['instantiationLevelId'] or '-'} aspects {json.dumps(result['scaleLevels'])}"
+    )
+    out.print(
+        table(
+            "VNFCs",
+            ["VNFC", "VDU", "name", "addresses", "server group"],
+            [
+                [
+                    v["id"],
+                    v["vduId"],
+                    v["name"],
+                    " ".join(
+                        f"{cp['cpdId']}={','.join(cp['ipAddresses']) or 'dynamic'}"
+                        for cp in v["cps"]
+                    ),
+                    v["serverGroup"],
+                ]
+                for v in result["vnfcs"]
+            ],
+        )
+    )
+    out.print(
+        table(
+            "virtual links",
+            ["link", "name", "cidr", "mtu"],
+            [[vl["id"], vl["name"], vl["cidr"], vl["mtu"]] for vl in result["virtualLinks"]],
+        )
+    )

@@ -3,7 +3,6 @@
 """Connection plugin that runs tasks inside a Linux network namespace."""
 
 # Ansible plugins keep DOCUMENTATION before the imports.
-# ruff: noqa: E402
 
 from __future__ import annotations
 

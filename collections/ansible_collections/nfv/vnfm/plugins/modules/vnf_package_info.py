@@ -97,7 +97,6 @@ warnings:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.nfv.vnfm.plugins.module_utils.errors import PackageError
 from ansible_collections.nfv.vnfm.plugins.module_utils.vnfd.loader import load_vnf
 from ansible_collections.nfv.vnfm.plugins.module_utils.vnfd.model import to_json

@@ -107,7 +107,6 @@ plan:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.nfv.vnfm.plugins.module_utils.errors import PackageError, PlanError
 from ansible_collections.nfv.vnfm.plugins.module_utils.plan.planner import PlanRequest, plan
 from ansible_collections.nfv.vnfm.plugins.module_utils.vnfd.loader import load_vnf
@@ -144,7 +143,7 @@ def main():
     except PackageError as exc:
         module.fail_json(msg="invalid VNF package:\n" + str(exc))
     except (PlanError, ValueError) as exc:
-        module.fail_json(msg="cannot plan: %s" % exc)
+        module.fail_json(msg="cannot plan: " + str(exc))
     module.exit_json(changed=False, plan=result)
 
 

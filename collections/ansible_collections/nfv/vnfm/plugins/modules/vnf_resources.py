@@ -203,10 +203,10 @@ resources:
                 ipAddresses: [{type: IPV4, addresses: [172.30.250.10], isDynamic: true}]
 """
 
-from typing import Any  # noqa: E402
+from typing import Any
 
-from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-from ansible_collections.nfv.vnfm.plugins.module_utils.vim import (  # noqa: E402
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.nfv.vnfm.plugins.module_utils.vim import (
     VimError,
     get_driver,
 )

@@ -484,24 +484,24 @@ class FlavourBuilder:
             )
             typed.append((name, base, body, props))
         # Aspects first: other policies refer to them.
-        for name, base, body, props in typed:
+        for _name, base, _body, props in typed:
             if base == P + "ScalingAspects":
                 aspects = props.get("aspects") or {}
                 for aid, spec in aspects.items() if isinstance(aspects, dict) else []:
                     if not isinstance(spec, dict):
                         continue
-                    level = _as_int(spec.get("max_scale_level"))
-                    if level is None or level < 0:
+                    max_level = _as_int(spec.get("max_scale_level"))
+                    if max_level is None or max_level < 0:
                         self.ctx.error(
                             f"aspect {aid!r}: max_scale_level must be a non-negative integer", spec
                         )
-                        level = 0
+                        max_level = 0
                     flavour.scaling_aspects.append(
                         m.ScalingAspect(
                             id=str(aid),
                             name=spec.get("name"),
                             description=spec.get("description"),
-                            max_scale_level=level,
+                            max_scale_level=max_level,
                             step_deltas=[str(s) for s in spec.get("step_deltas") or []],
                         )
                     )
@@ -511,8 +511,8 @@ class FlavourBuilder:
             short = base.removeprefix(P)
             if short == "VduInitialDelta":
                 count = _as_int((props.get("initial_delta") or {}).get("number_of_instances"))
-                for vdu in self._targets(body, name, vdu_ids):
-                    flavour.initial_deltas[vdu] = count if count is not None else 0
+                for vdu_id in self._targets(body, name, vdu_ids):
+                    flavour.initial_deltas[vdu_id] = count if count is not None else 0
             elif short == "VduScalingAspectDeltas":
                 aspect = flavour.aspect(str(props.get("aspect")))
                 if aspect is None:
@@ -531,8 +531,8 @@ class FlavourBuilder:
                             f"policy {name!r}: delta {delta_id!r} is not a step of aspect {aspect.id!r}",
                             body,
                         )
-                for vdu in self._targets(body, name, vdu_ids):
-                    aspect.vdu_deltas[vdu] = parsed
+                for vdu_id in self._targets(body, name, vdu_ids):
+                    aspect.vdu_deltas[vdu_id] = parsed
             elif short == "InstantiationLevels":
                 levels = props.get("levels") or {}
                 for lid, spec in levels.items() if isinstance(levels, dict) else []:
@@ -564,10 +564,12 @@ class FlavourBuilder:
                 flavour.default_level = str(default) if default is not None else None
             elif short == "VduInstantiationLevels":
                 levels = props.get("levels") or {}
-                for vdu in self._targets(body, name, vdu_ids):
+                for vdu_id in self._targets(body, name, vdu_ids):
                     for lid, spec in levels.items() if isinstance(levels, dict) else []:
                         count = _as_int((spec or {}).get("number_of_instances"))
-                        vdu_levels.setdefault(str(lid), {})[vdu] = count if count is not None else 0
+                        vdu_levels.setdefault(str(lid), {})[vdu_id] = (
+                            count if count is not None else 0
+                        )
             elif short in ("AffinityRule", "AntiAffinityRule"):
                 targets = self._targets(body, name, {VDU, VL})
                 flavour.placement_rules.append(
@@ -673,9 +675,8 @@ class FlavourBuilder:
         for iface, body in interfaces.items() if isinstance(interfaces, dict) else []:
             if not isinstance(body, dict):
                 continue
-            operations = (
-                body.get("operations") if isinstance(body.get("operations"), dict) else body
-            )
+            nested = body.get("operations")
+            operations: dict[str, Any] = nested if isinstance(nested, dict) else body
             for op_name, op in operations.items():
                 if op_name in ("type", "inputs", "notifications"):
                     continue
@@ -724,7 +725,8 @@ def _flavour_hints(value: Any) -> list[str]:
         value = {"_": value}
     for spec in value.values():
         if isinstance(spec, dict):
-            inner = spec.get("properties") if isinstance(spec.get("properties"), dict) else spec
+            nested = spec.get("properties")
+            inner: dict[str, Any] = nested if isinstance(nested, dict) else spec
             hint = inner.get("requested_additional_capability_name")
             if isinstance(hint, str):
                 hints.append(hint)

@@ -194,9 +194,12 @@ def _vnf_node(
     topo = template.topology or {}
     nodes = topo.get("node_templates") or {}
     for name, node in nodes.items() if isinstance(nodes, dict) else []:
-        if isinstance(node, dict) and isinstance(node.get("type"), str):
-            if registry.is_a("node_types", node["type"], VNF):
-                return str(name), node
+        if (
+            isinstance(node, dict)
+            and isinstance(node.get("type"), str)
+            and registry.is_a("node_types", node["type"], VNF)
+        ):
+            return str(name), node
     return None
 
 

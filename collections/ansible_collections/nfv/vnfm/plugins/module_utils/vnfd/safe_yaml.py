@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import Any
 
 import yaml
-
 from ansible_collections.nfv.vnfm.plugins.module_utils.errors import PackageError, Problem
 
 try:

@@ -160,7 +160,7 @@ def load_service_templates(
     base = ServiceTemplate("catalogue:tosca-simple-profile", catalogue.tosca_base_document(), True)
     registry.add_template(base, problems)
 
-    def load_file(relpath: str, importer: LocatedDict | None, key: Any) -> None:
+    def load_file(relpath: str, importer: dict[str, Any] | None, key: Any) -> None:
         try:
             full = package.resolve(relpath)
         except PackageError as exc:
@@ -207,7 +207,7 @@ def load_service_templates(
                 continue
             resolve_import(ref, name, data)
 
-    def resolve_import(ref: str, importer_name: str, importer: LocatedDict) -> None:
+    def resolve_import(ref: str, importer_name: str, importer: dict[str, Any]) -> None:
         normative = catalogue.normative_import(ref)
         if not _URL.match(ref) and package.exists(ref, base=importer_name):
             load_file(
