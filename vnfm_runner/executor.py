@@ -108,6 +108,8 @@ def run_playbook(
         "ANSIBLE_NOCOLOR": "true",
         "ANSIBLE_FORCE_COLOR": "false",
         "ANSIBLE_RETRY_FILES_ENABLED": "false",
+        "ANSIBLE_PIPELINING": "true",
+        "ANSIBLE_FORKS": "32",
     }
     started = time.monotonic()
     runner = ansible_runner.run(

@@ -8,7 +8,10 @@ and only a completed operation changes the VnfInstance.
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -121,8 +124,19 @@ class Vnfm:
             raise NotFound(f"no VNF instance {instance_id}")
         return row
 
-    def delete(self, *, instance_id: str) -> None:
+    def _idle_instance(self, instance_id: str) -> InstanceRow:
+        """The instance, refused (409) while one of its operations is not final."""
         row = self.instance(instance_id)
+        busy = self.store.active_operation(instance_id)
+        if busy is not None:
+            raise LcmError(
+                f"VNF instance {instance_id} is busy: operation {busy.id} "
+                f"({busy.operation}) is {busy.state}"
+            )
+        return row
+
+    def delete(self, *, instance_id: str) -> None:
+        row = self._idle_instance(instance_id)
         if row.instantiation_state != "NOT_INSTANTIATED":
             raise LcmError(
                 f"VNF instance {instance_id} is {row.instantiation_state}; terminate it first"
@@ -136,16 +150,25 @@ class Vnfm:
         raise LcmError(f"unknown VIM {name!r} (registered: local)", 422)
 
     # -- operations ----------------------------------------------------------------
-    def _start(self, instance: InstanceRow, operation: str, params: dict[str, Any]) -> OperationRow:
+    def _start(
+        self,
+        instance: InstanceRow,
+        operation: str,
+        params: dict[str, Any],
+        execution: dict[str, Any],
+    ) -> OperationRow:
         op_id = str(uuid.uuid4())
         row = OperationRow(
             id=op_id,
             vnf_instance_id=instance.id,
             operation=operation,
             state="STARTING",
-            doc=records.new_operation(
-                op_id=op_id, instance_id=instance.id, operation=operation, params=params
-            ),
+            doc={
+                **records.new_operation(
+                    op_id=op_id, instance_id=instance.id, operation=operation, params=params
+                ),
+                "vnfmExecution": execution,
+            },
             runner_ident=None,
             artifacts_dir=None,
             created_at=now(),
@@ -218,6 +241,7 @@ class Vnfm:
                 detail += ": " + " ".join(errors)[:2000]
         return records.problem(f"{what} failed", detail, failures=result.failures)
 
+    # -- instantiate ---------------------------------------------------------------
     def instantiate(
         self,
         *,
@@ -226,31 +250,42 @@ class Vnfm:
         vim_name: str | None = None,
         on_event: EventSink | None = None,
         auto_rollback: bool = True,
+        wait: bool = True,
     ) -> dict[str, Any]:
-        """InstantiateVnf; returns the final LcmOpOcc document."""
-        instance = self.instance(instance_id)
+        """InstantiateVnf; the final LcmOpOcc (or the STARTING one with wait=False)."""
+        instance = self._idle_instance(instance_id)
         if instance.instantiation_state != "NOT_INSTANTIATED":
             raise LcmError(f"VNF instance {instance_id} is already INSTANTIATED")
-        pkg, model = self._package_for(instance)
-        flavour_id = request.get("flavourId")
-        if not isinstance(flavour_id, str):
+        _pkg, model = self._package_for(instance)
+        if not isinstance(request.get("flavourId"), str):
             raise LcmError("the request needs flavourId", 400)
-        vim = self.vim(vim_name)
+        self.vim(vim_name)  # an unknown VIM is refused now
         try:  # refuse a bad request before anything runs or changes
-            desired = plan(model, _plan_request(instance_id, request))
+            plan(model, _plan_request(instance_id, request))
         except PlanError as exc:
             raise LcmError(str(exc), 422) from None
-        hooks_enabled = (request.get("additionalParams") or {}).get("vnfm_hooks", True) is not False
-        op = self._start(instance, "INSTANTIATE", request)
-        self._set_state(op, "PROCESSING")
+        op = self._start(
+            instance, "INSTANTIATE", request, {"vimName": vim_name, "autoRollback": auto_rollback}
+        )
+        return self._dispatch(op, on_event, wait)
+
+    def _execute_instantiate(self, op: OperationRow, on_event: EventSink | None) -> None:
+        instance = self.instance(op.vnf_instance_id)
+        pkg, model = self._package_for(instance)
+        request = op.doc["operationParams"]
+        execution = op.doc.get("vnfmExecution") or {}
+        vim = self.vim(execution.get("vimName"))
+        flavour_id = request["flavourId"]
+        hooks_enabled = _hooks_enabled(request)
         hooks = self._hooks(
             model, flavour_id, ["instantiate_start", "instantiate_end"], hooks_enabled, pkg.path
         )
+        self._set_state(op, "PROCESSING")
         result = self._run(
             op,
             "instantiate.yml",
             trusted={
-                "vnfm_vnf_instance_id": instance_id,
+                "vnfm_vnf_instance_id": instance.id,
                 "vnfm_package_dir": pkg.path,
                 "vnfm_hooks": hooks,
                 "vnfm_operation": "INSTANTIATE",
@@ -263,7 +298,7 @@ class Vnfm:
             on_event=on_event,
         )
         stats = result.stats.get("vnfm_result") or {}
-        if result.ok and stats:
+        if result.ok and stats.get("plan"):
             resources = stats.get("resources") or {}
             flavour = model.flavour(flavour_id)
             aspects = flavour.scaling_aspects if flavour else []
@@ -271,14 +306,14 @@ class Vnfm:
             doc = dict(instance.doc)
             doc["instantiationState"] = "INSTANTIATED"
             doc["instantiatedVnfInfo"] = records.instantiated_info(
-                stats.get("plan") or desired, resources, max_levels
+                stats["plan"], resources, max_levels
             )
             doc["vimConnectionInfo"] = {"vim": {"vimType": vim["vimType"]}}
             self.store.update_instance(
-                instance_id,
+                instance.id,
                 instantiation_state="INSTANTIATED",
                 doc=doc,
-                desired_state=stats.get("plan") or desired,
+                desired_state=stats["plan"],
             )
             self._set_state(
                 op,
@@ -287,11 +322,10 @@ class Vnfm:
                 hooksRun=hooks_enabled,
                 playbookRuns=result.playbook_runs,
             )
-            return op.doc
+            return
         self._set_state(op, "FAILED_TEMP", error=self._failure(result, "instantiate"))
-        if auto_rollback:
-            self._rollback_to_empty(op, instance_id, vim, on_event)
-        return op.doc
+        if execution.get("autoRollback", True):
+            self._rollback_to_empty(op, instance.id, vim, on_event)
 
     def _rollback_to_empty(
         self, op: OperationRow, instance_id: str, vim: dict[str, Any], on_event: EventSink | None
@@ -315,27 +349,36 @@ class Vnfm:
         else:
             self._set_state(op, "FAILED_TEMP", error=self._failure(result, "rollback"))
 
+    # -- terminate ---------------------------------------------------------------------
     def terminate(
         self,
         *,
         instance_id: str,
         request: dict[str, Any],
         on_event: EventSink | None = None,
+        wait: bool = True,
     ) -> dict[str, Any]:
         """TerminateVnf (GRACEFUL with a timeout, or FORCEFUL); returns the LcmOpOcc."""
-        instance = self.instance(instance_id)
+        instance = self._idle_instance(instance_id)
         if instance.instantiation_state != "INSTANTIATED":
             raise LcmError(f"VNF instance {instance_id} is NOT_INSTANTIATED")
-        pkg, model = self._package_for(instance)
         kind = request.get("terminationType", "GRACEFUL")
         if kind not in ("GRACEFUL", "FORCEFUL"):
             raise LcmError(f"terminationType must be GRACEFUL or FORCEFUL, not {kind!r}", 400)
         timeout = request.get("gracefulTerminationTimeout")
+        if timeout is not None and (not isinstance(timeout, int) or timeout < 0):
+            raise LcmError("gracefulTerminationTimeout must be a non-negative integer", 400)
+        op = self._start(instance, "TERMINATE", request, {})
+        return self._dispatch(op, on_event, wait)
+
+    def _execute_terminate(self, op: OperationRow, on_event: EventSink | None) -> None:
+        instance = self.instance(op.vnf_instance_id)
+        pkg, model = self._package_for(instance)
+        request = op.doc["operationParams"]
+        graceful = request.get("terminationType", "GRACEFUL") == "GRACEFUL"
+        timeout = request.get("gracefulTerminationTimeout")
         info = instance.doc.get("instantiatedVnfInfo") or {}
-        hooks_enabled = (
-            kind == "GRACEFUL"
-            and (request.get("additionalParams") or {}).get("vnfm_hooks", True) is not False
-        )
+        hooks_enabled = graceful and _hooks_enabled(request)
         hooks = self._hooks(
             model,
             info.get("flavourId", ""),
@@ -345,13 +388,12 @@ class Vnfm:
         )
         vim = dict(LOCAL_VIM)
         before = records.current_resources(instance.doc)
-        op = self._start(instance, "TERMINATE", request)
         self._set_state(op, "PROCESSING")
         result = self._run(
             op,
             "terminate.yml",
             trusted={
-                "vnfm_vnf_instance_id": instance_id,
+                "vnfm_vnf_instance_id": instance.id,
                 "vnfm_package_dir": pkg.path,
                 "vnfm_hooks": hooks,
                 "vnfm_operation": "TERMINATE",
@@ -364,13 +406,15 @@ class Vnfm:
                 "vnfm_additional_params": request.get("additionalParams") or {},
             },
             on_event=on_event,
+            # The graceful timeout bounds the hooks; the removal itself gets its own time.
+            timeout=(timeout + 300) if graceful and timeout else None,
         )
         if result.ok:
             doc = dict(instance.doc)
             doc["instantiationState"] = "NOT_INSTANTIATED"
             doc.pop("instantiatedVnfInfo", None)
             self.store.update_instance(
-                instance_id, instantiation_state="NOT_INSTANTIATED", doc=doc, desired_state=None
+                instance.id, instantiation_state="NOT_INSTANTIATED", doc=doc, desired_state=None
             )
             self._set_state(
                 op,
@@ -381,7 +425,41 @@ class Vnfm:
             )
         else:
             self._set_state(op, "FAILED_TEMP", error=self._failure(result, "terminate"))
-        return op.doc
+
+    # -- running operations ----------------------------------------------------------------
+    def _dispatch(self, op: OperationRow, on_event: EventSink | None, wait: bool) -> dict[str, Any]:
+        """Run the operation now, or in a detached worker process (wait=False)."""
+        if not wait:
+            subprocess.Popen(
+                [sys.executable, "-m", "vnfm_runner", "execute-operation", op.id],
+                start_new_session=True,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                env={**os.environ, "VNFM_HOME": str(self.settings.home)},
+            )
+            return op.doc
+        self.execute(op.id, on_event=on_event)
+        return self.operation(op.id)
+
+    def execute(self, op_id: str, *, on_event: EventSink | None = None) -> None:
+        """Carry out a STARTING operation to its end (used inline and by workers)."""
+        op = self.store.operation(op_id)
+        if op is None:
+            raise NotFound(f"no LCM operation occurrence {op_id}")
+        if op.state != "STARTING":
+            raise LcmError(f"operation {op_id} is {op.state}, not STARTING")
+        runners = {"INSTANTIATE": self._execute_instantiate, "TERMINATE": self._execute_terminate}
+        try:
+            runners[op.operation](op, on_event)
+        except Exception as exc:
+            # Whatever broke, the record must not stay PROCESSING.
+            self._set_state(
+                op,
+                "FAILED_TEMP",
+                error=records.problem("internal error", f"{type(exc).__name__}: {exc}"),
+            )
+            raise
 
     def operation(self, op_id: str) -> dict[str, Any]:
         row = self.store.operation(op_id)
@@ -391,6 +469,10 @@ class Vnfm:
         doc["runnerIdent"] = row.runner_ident
         doc["artifactsDir"] = row.artifacts_dir
         return doc
+
+
+def _hooks_enabled(request: dict[str, Any]) -> bool:
+    return (request.get("additionalParams") or {}).get("vnfm_hooks", True) is not False
 
 
 def _plan_request(instance_id: str, request: dict[str, Any]) -> PlanRequest:

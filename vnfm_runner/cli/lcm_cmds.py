@@ -40,6 +40,9 @@ def load_request(path: str | None) -> dict[str, Any]:
 def finish(op: dict[str, Any], fmt: str | None = None) -> None:
     """Print the operation's outcome; exit non-zero unless it completed."""
     state = op["operationState"]
+    if state == "STARTING":  # --no-wait: the operation runs in a worker
+        click.echo(op["id"])
+        return
     if fmt == "json":
         emit(op, "json")
     else:
@@ -86,6 +89,7 @@ def create(vnfd_id: str, name: str | None, description: str | None) -> None:
 @click.option("--no-hooks", is_flag=True, help="Change only VIM resources; run no package hooks.")
 @click.option("--no-rollback", is_flag=True, help="Leave a failed instantiation in FAILED_TEMP.")
 @click.option("--quiet", "-q", is_flag=True, help="No live progress.")
+@click.option("--no-wait", is_flag=True, help="Print the operation id and return at once.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 def instantiate(
     instance_id: str,
@@ -96,6 +100,7 @@ def instantiate(
     no_hooks: bool,
     no_rollback: bool,
     quiet: bool,
+    no_wait: bool,
     fmt: str,
 ) -> None:
     """Instantiate a VNF instance and wait for the result."""
@@ -115,6 +120,7 @@ def instantiate(
             vim_name=vim_name,
             on_event=Progress(console(), quiet or fmt == "json"),
             auto_rollback=not no_rollback,
+            wait=not no_wait,
         )
     except (LcmError, PackageError) as exc:
         fail(f"error: {exc}")
@@ -128,9 +134,15 @@ def instantiate(
 )
 @click.option("--forceful", is_flag=True, help="Skip the graceful hooks; remove everything now.")
 @click.option("--quiet", "-q", is_flag=True)
+@click.option("--no-wait", is_flag=True, help="Print the operation id and return at once.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 def terminate(
-    instance_id: str, graceful_timeout: int | None, forceful: bool, quiet: bool, fmt: str
+    instance_id: str,
+    graceful_timeout: int | None,
+    forceful: bool,
+    quiet: bool,
+    no_wait: bool,
+    fmt: str,
 ) -> None:
     """Terminate a VNF instance (graceful by default) and wait for the result."""
     if forceful and graceful_timeout is not None:
@@ -143,10 +155,21 @@ def terminate(
             instance_id=instance_id,
             request=request,
             on_event=Progress(console(), quiet or fmt == "json"),
+            wait=not no_wait,
         )
     except (LcmError, PackageError) as exc:
         fail(f"error: {exc}")
     finish(op, fmt)
+
+
+@click.command("execute-operation", hidden=True)
+@click.argument("op_id")
+def execute_operation(op_id: str) -> None:
+    """Worker: carry out a STARTING operation (what --no-wait starts)."""
+    try:
+        service().execute(op_id)
+    except LcmError as exc:
+        fail(f"error: {exc}")
 
 
 @click.command("delete")

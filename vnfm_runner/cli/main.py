@@ -26,6 +26,7 @@ for command in (
     lcm_cmds.list_instances,
     lcm_cmds.op_group,
     lcm_cmds.demo,
+    lcm_cmds.execute_operation,
 ):
     cli.add_command(command)
 

@@ -116,6 +116,16 @@ class Store:
                 )
             s.add(row)
 
+    def active_operation(self, instance_id: str) -> OperationRow | None:
+        """The instance's operation that is not in a final state, if any."""
+        with self.session() as s:
+            return s.scalars(
+                select(OperationRow).where(
+                    OperationRow.vnf_instance_id == instance_id,
+                    OperationRow.state.not_in(FINAL_STATES),
+                )
+            ).first()
+
     def operation(self, op_id: str) -> OperationRow | None:
         with self.session() as s:
             return s.get(OperationRow, op_id)

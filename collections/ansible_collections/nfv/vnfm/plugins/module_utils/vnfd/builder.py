@@ -100,7 +100,12 @@ def resolve_inputs(value: Any, inputs: dict[str, Any]) -> Any:
             if isinstance(name, list):  # get_input: [name, index...]
                 name = name[0] if name else None
             return inputs.get(name) if isinstance(name, str) else None
-        return {k: resolve_inputs(v, inputs) for k, v in value.items()}
+        resolved = {k: resolve_inputs(v, inputs) for k, v in value.items()}
+        if isinstance(value, LocatedDict):  # keep FILE:LINE for the problems found later
+            located = LocatedDict(resolved)
+            located.file, located.line, located.key_lines = value.file, value.line, value.key_lines
+            return located
+        return resolved
     if isinstance(value, list):
         return [resolve_inputs(v, inputs) for v in value]
     return value
@@ -507,6 +512,7 @@ class FlavourBuilder:
                     )
         vdu_ids = {VDU}
         vdu_levels: dict[str, dict[str, int]] = {}
+        default_where: tuple[Any, Any] = (self.topology, "policies")
         for name, base, body, props in typed:
             short = base.removeprefix(P)
             if short == "VduInitialDelta":
@@ -562,6 +568,7 @@ class FlavourBuilder:
                     )
                 default = props.get("default_level")
                 flavour.default_level = str(default) if default is not None else None
+                default_where = (body.get("properties"), "default_level")
             elif short == "VduInstantiationLevels":
                 levels = props.get("levels") or {}
                 for vdu_id in self._targets(body, name, vdu_ids):
@@ -611,8 +618,7 @@ class FlavourBuilder:
         if flavour.default_level is not None and flavour.level(flavour.default_level) is None:
             self.ctx.error(
                 f"default_level {flavour.default_level!r} is not an instantiation level",
-                self.topology,
-                "policies",
+                *default_where,
             )
         for level in flavour.instantiation_levels:
             for vdu in flavour.vdus:

@@ -56,6 +56,10 @@ def load_from_package(package: Package) -> tuple[m.VnfModel, list[Problem]]:
         raise PackageError(problems)
     templates, registry, load_problems = load_service_templates(package, entry, other)
     problems.extend(load_problems)
+    if not any(t.topology is not None for t in templates) and any(
+        p.severity == "error" for p in problems
+    ):
+        raise PackageError(problems)  # nothing to build: report why, not the consequences
     model = _build(package, templates, registry, problems)
     model.entry_definitions = entry
     model.manifest = manifest
@@ -73,11 +77,14 @@ def _entry_points(
 ) -> tuple[str | None, list[str], str | None]:
     """(entry definitions, other definitions, manifest) of the package."""
     if package.exists(META):
+        raw = b""
         try:
-            text = package.read_bytes(META, limit=1024 * 1024).decode("utf-8")
+            raw = package.read_bytes(META, limit=1024 * 1024)
+            text = raw.decode("utf-8")
             meta = parse_tosca_meta(text, META)
-        except UnicodeDecodeError:
-            problems.append(Problem("TOSCA.meta is not UTF-8", META))
+        except UnicodeDecodeError as exc:
+            line = raw[: exc.start].count(b"\n") + 1
+            problems.append(Problem("TOSCA.meta is not UTF-8", META, line))
             return None, [], None
         except PackageError as exc:
             problems.extend(exc.problems)
@@ -263,6 +270,11 @@ def _build(
         return m.VnfModel("", None, None, None, None)
     base_props = dict(registry.property_defaults("node_types", vnf_type))
     top_node = _vnf_node(top, registry) if top else None
+    if top_node is None:
+        # A one-file VNFD: the flavour's own VNF node carries descriptor_id & co.
+        top_node = next(
+            (n for n in (_vnf_node(t, registry) for t in flavour_templates) if n), None
+        )
     if top_node:
         base_props.update(top_node[1].get("properties") or {})
 

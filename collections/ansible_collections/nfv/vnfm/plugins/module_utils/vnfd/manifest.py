@@ -27,6 +27,8 @@ class ManifestEntry:
     hash: str | None = None
     remote: bool = False
     verified: bool = False
+    algorithm_line: int | None = None
+    hash_line: int | None = None
 
 
 @dataclass
@@ -98,11 +100,13 @@ def parse_manifest(text: str, file_name: str) -> tuple[Manifest, list[Problem]]:
                     problems.append(Problem("Algorithm without a Source", file_name, lineno))
                 else:
                     current.algorithm = value
+                    current.algorithm_line = lineno
             elif key == "Hash":
                 if current is None:
                     problems.append(Problem("Hash without a Source", file_name, lineno))
                 else:
                     current.hash = value.lower()
+                    current.hash_line = lineno
             elif key in ("Signature", "Certificate"):
                 continue
             else:
@@ -141,14 +145,14 @@ def verify_entry(entry: ManifestEntry, content: bytes, file_name: str) -> Proble
             f"{entry.source}: unsupported Algorithm {entry.algorithm!r} "
             f"(supported: {', '.join(ALGORITHMS)})",
             file_name,
-            entry.line,
+            entry.algorithm_line or entry.line,
         )
     digest = hashlib.new(algo, content).hexdigest()
     if digest != entry.hash:
         return Problem(
             f"{entry.source}: hash mismatch ({entry.algorithm} is {digest}, manifest says {entry.hash})",
             file_name,
-            entry.line,
+            entry.hash_line or entry.line,
         )
     entry.verified = True
     return None

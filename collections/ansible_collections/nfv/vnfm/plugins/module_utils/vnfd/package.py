@@ -15,6 +15,7 @@ import shutil
 import stat
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -86,6 +87,12 @@ class Package:
             temp = Path(tempfile.mkdtemp(prefix="vnfm-pkg-"))
             try:
                 _extract_zip(p, temp, limits, source)
+            except (zipfile.BadZipFile, EOFError, zlib.error, NotImplementedError) as exc:
+                shutil.rmtree(temp, ignore_errors=True)
+                raise PackageError([Problem(f"corrupt zip (CSAR) file: {exc}", source)]) from None
+            except RuntimeError as exc:  # e.g. an encrypted member
+                shutil.rmtree(temp, ignore_errors=True)
+                raise PackageError([Problem(f"cannot read zip (CSAR) file: {exc}", source)]) from None
             except BaseException:
                 shutil.rmtree(temp, ignore_errors=True)
                 raise
