@@ -58,14 +58,21 @@ def run_playbook(
     ident: str,
     trusted_vars: dict[str, Any],
     untrusted_vars: dict[str, Any],
+    secret_vars: dict[str, Any] | None = None,
     on_event: EventSink | None = None,
     timeout: int | None = None,
 ) -> RunResult:
-    """Run ``playbooks/<playbook>`` once; never raises for a failed play."""
+    """Run ``playbooks/<playbook>`` once; never raises for a failed play.
+
+    ``secret_vars`` (credentials) are untrusted too, and the extra vars file
+    that held them is removed once the run is over.
+    """
     env_dir = private_data_dir / "env"
     env_dir.mkdir(parents=True, exist_ok=True)
-    (env_dir / "extravars").write_text(dump_extravars(trusted_vars, untrusted_vars))
-    os.chmod(env_dir / "extravars", 0o600)
+    extravars = env_dir / "extravars"
+    fd = os.open(extravars, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(dump_extravars(trusted_vars, {**untrusted_vars, **(secret_vars or {})}))
     result = RunResult(status="starting", rc=-1, ident=ident, private_data_dir=private_data_dir)
 
     def handle(event: dict[str, Any]) -> bool:
@@ -125,6 +132,8 @@ def run_playbook(
         rotate_artifacts=0,
     )
     result.duration = time.monotonic() - started
+    if secret_vars:
+        extravars.unlink(missing_ok=True)
     result.status = str(runner.status)
     result.rc = int(runner.rc) if runner.rc is not None else -1
     return result

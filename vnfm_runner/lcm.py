@@ -32,11 +32,11 @@ from vnfm_runner.core import (
 )
 from vnfm_runner.executor import EventSink, RunResult, run_playbook
 from vnfm_runner.paths import PLAYBOOKS_DIR
+from vnfm_runner.secrets import SecretBox, redact
 from vnfm_runner.settings import Settings
 from vnfm_runner.store.db import BusyError, Store, iso, now
 from vnfm_runner.store.tables import InstanceRow, OperationRow, PackageRow
-
-LOCAL_VIM: dict[str, Any] = {"vimType": "local"}
+from vnfm_runner.vims import VimConfigError, VimRegistry, VimTarget
 
 
 class LcmError(VnfmError):
@@ -58,6 +58,7 @@ class Vnfm:
     def __init__(self, settings: Settings, store: Store | None = None) -> None:
         self.settings = settings
         self.store = store or Store(settings.db_url)
+        self.vims = VimRegistry(self.store, SecretBox(settings.home))
 
     # -- packages -------------------------------------------------------------
     def onboard(self, path: str | Path) -> PackageRow:
@@ -143,11 +144,13 @@ class Vnfm:
             )
         self.store.delete_instance(instance_id)
 
-    def vim(self, name: str | None) -> dict[str, Any]:
-        name = name or self.settings.default_vim
-        if name == "local":
-            return dict(LOCAL_VIM)
-        raise LcmError(f"unknown VIM {name!r} (registered: local)", 422)
+    def resolve_vim(self, name: str | None, request: dict[str, Any]) -> VimTarget:
+        try:
+            return self.vims.resolve(
+                name, request.get("vimConnectionInfo"), self.settings.default_vim
+            )
+        except VimConfigError as exc:
+            raise LcmError(str(exc), 422) from None
 
     # -- operations ----------------------------------------------------------------
     def _start(
@@ -210,6 +213,7 @@ class Vnfm:
         *,
         trusted: dict[str, Any],
         untrusted: dict[str, Any],
+        credentials: dict[str, Any] | None = None,
         on_event: EventSink | None,
         timeout: int | None = None,
         suffix: str = "",
@@ -225,6 +229,7 @@ class Vnfm:
             ident=ident,
             trusted_vars=trusted,
             untrusted_vars=untrusted,
+            secret_vars={"vnfm_vim_credentials": credentials or {}},
             on_event=on_event,
             timeout=timeout,
         )
@@ -259,13 +264,16 @@ class Vnfm:
         _pkg, model = self._package_for(instance)
         if not isinstance(request.get("flavourId"), str):
             raise LcmError("the request needs flavourId", 400)
-        self.vim(vim_name)  # an unknown VIM is refused now
+        target = self.resolve_vim(vim_name, request)  # an unknown VIM is refused now
         try:  # refuse a bad request before anything runs or changes
             plan(model, _plan_request(instance_id, request))
         except PlanError as exc:
             raise LcmError(str(exc), 422) from None
         op = self._start(
-            instance, "INSTANTIATE", request, {"vimName": vim_name, "autoRollback": auto_rollback}
+            instance,
+            "INSTANTIATE",
+            redact(request),
+            {"vim": self.vims.seal(target), "autoRollback": auto_rollback},
         )
         return self._dispatch(op, on_event, wait)
 
@@ -274,7 +282,7 @@ class Vnfm:
         pkg, model = self._package_for(instance)
         request = op.doc["operationParams"]
         execution = op.doc.get("vnfmExecution") or {}
-        vim = self.vim(execution.get("vimName"))
+        target = self.vims.unseal(execution.get("vim"))
         flavour_id = request["flavourId"]
         hooks_enabled = _hooks_enabled(request)
         hooks = self._hooks(
@@ -292,9 +300,10 @@ class Vnfm:
             },
             untrusted={
                 "vnfm_request": request,
-                "vnfm_vim": vim,
+                "vnfm_vim": target.connection,
                 "vnfm_additional_params": request.get("additionalParams") or {},
             },
+            credentials=target.credentials,
             on_event=on_event,
         )
         stats = result.stats.get("vnfm_result") or {}
@@ -308,12 +317,13 @@ class Vnfm:
             doc["instantiatedVnfInfo"] = records.instantiated_info(
                 stats["plan"], resources, max_levels
             )
-            doc["vimConnectionInfo"] = {"vim": {"vimType": vim["vimType"]}}
+            doc["vimConnectionInfo"] = {target.name: target.sol003()}
             self.store.update_instance(
                 instance.id,
                 instantiation_state="INSTANTIATED",
                 doc=doc,
                 desired_state=stats["plan"],
+                vim=self.vims.seal(target),
             )
             self._set_state(
                 op,
@@ -325,10 +335,10 @@ class Vnfm:
             return
         self._set_state(op, "FAILED_TEMP", error=self._failure(result, "instantiate"))
         if execution.get("autoRollback", True):
-            self._rollback_to_empty(op, instance.id, vim, on_event)
+            self._rollback_to_empty(op, instance.id, target, on_event)
 
     def _rollback_to_empty(
-        self, op: OperationRow, instance_id: str, vim: dict[str, Any], on_event: EventSink | None
+        self, op: OperationRow, instance_id: str, target: VimTarget, on_event: EventSink | None
     ) -> None:
         """Rollback of a failed instantiation: desired state empty, no hooks."""
         self._set_state(op, "ROLLING_BACK")
@@ -340,7 +350,11 @@ class Vnfm:
                 "vnfm_hooks": {},
                 "vnfm_operation": "TERMINATE",
             },
-            untrusted={"vnfm_vim": vim, "vnfm_resources": {}},
+            untrusted={
+                "vnfm_vim": target.connection,
+                "vnfm_resources": {},
+            },
+            credentials=target.credentials,
             on_event=on_event,
             suffix="-rollback",
         )
@@ -368,7 +382,7 @@ class Vnfm:
         timeout = request.get("gracefulTerminationTimeout")
         if timeout is not None and (not isinstance(timeout, int) or timeout < 0):
             raise LcmError("gracefulTerminationTimeout must be a non-negative integer", 400)
-        op = self._start(instance, "TERMINATE", request, {})
+        op = self._start(instance, "TERMINATE", redact(request), {})
         return self._dispatch(op, on_event, wait)
 
     def _execute_terminate(self, op: OperationRow, on_event: EventSink | None) -> None:
@@ -386,7 +400,7 @@ class Vnfm:
             hooks_enabled,
             pkg.path,
         )
-        vim = dict(LOCAL_VIM)
+        target = self.vims.unseal(instance.vim)
         before = records.current_resources(instance.doc)
         self._set_state(op, "PROCESSING")
         result = self._run(
@@ -401,10 +415,11 @@ class Vnfm:
             },
             untrusted={
                 "vnfm_request": request,
-                "vnfm_vim": vim,
+                "vnfm_vim": target.connection,
                 "vnfm_resources": before,
                 "vnfm_additional_params": request.get("additionalParams") or {},
             },
+            credentials=target.credentials,
             on_event=on_event,
             # The graceful timeout bounds the hooks; the removal itself gets its own time.
             timeout=(timeout + 300) if graceful and timeout else None,
@@ -465,7 +480,7 @@ class Vnfm:
         row = self.store.operation(op_id)
         if row is None:
             raise NotFound(f"no LCM operation occurrence {op_id}")
-        doc = dict(row.doc)
+        doc = {k: v for k, v in row.doc.items() if k != "vnfmExecution"}
         doc["runnerIdent"] = row.runner_ident
         doc["artifactsDir"] = row.artifacts_dir
         return doc

@@ -6,6 +6,7 @@ import click
 
 from vnfm_runner.cli import lcm_cmds
 from vnfm_runner.cli.package_cmds import package_group, plan_cmd
+from vnfm_runner.cli.vim_cmds import vim_group
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -17,6 +18,7 @@ def cli() -> None:
 package_group.add_command(lcm_cmds.onboard)
 cli.add_command(package_group)
 cli.add_command(plan_cmd)
+cli.add_command(vim_group)
 for command in (
     lcm_cmds.create,
     lcm_cmds.instantiate,

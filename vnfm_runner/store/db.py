@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, event, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from vnfm_runner.store.tables import Base, InstanceRow, OperationRow, PackageRow
+from vnfm_runner.store.tables import Base, InstanceRow, OperationRow, PackageRow, VimRow
 
 FINAL_STATES = ("COMPLETED", "FAILED", "ROLLED_BACK")
 
@@ -94,6 +94,27 @@ class Store:
     def delete_instance(self, instance_id: str) -> None:
         with self.session() as s:
             row = s.get(InstanceRow, instance_id)
+            if row is not None:
+                s.delete(row)
+
+    # -- VIMs ---------------------------------------------------------------------------
+    def add_vim(self, row: VimRow) -> None:
+        with self.session() as s:
+            if s.get(VimRow, row.name) is not None:
+                raise KeyError(row.name)
+            s.add(row)
+
+    def vim(self, name: str) -> VimRow | None:
+        with self.session() as s:
+            return s.get(VimRow, name)
+
+    def vims(self) -> list[VimRow]:
+        with self.session() as s:
+            return list(s.scalars(select(VimRow).order_by(VimRow.name)))
+
+    def remove_vim(self, name: str) -> None:
+        with self.session() as s:
+            row = s.get(VimRow, name)
             if row is not None:
                 s.delete(row)
 

@@ -34,6 +34,8 @@ class InstanceRow(Base):
     instantiation_state: Mapped[str] = mapped_column(String(32))
     doc: Mapped[dict[str, Any]] = mapped_column(JSON)
     desired_state: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # The VIM the instance lives on: {name, connection, credentials: sealed token | None}.
+    vim: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
@@ -47,4 +49,16 @@ class OperationRow(Base):
     doc: Mapped[dict[str, Any]] = mapped_column(JSON)
     runner_ident: Mapped[str | None] = mapped_column(String(255), nullable=True)
     artifacts_dir: Mapped[str | None] = mapped_column(String(4096), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class VimRow(Base):
+    """A registered VIM. Secrets are never stored here in clear."""
+
+    __tablename__ = "vims"
+
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    vim_type: Mapped[str] = mapped_column(String(64))
+    connection: Mapped[dict[str, Any]] = mapped_column(JSON)
+    credentials: Mapped[str | None] = mapped_column(String(8192), nullable=True)  # sealed
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

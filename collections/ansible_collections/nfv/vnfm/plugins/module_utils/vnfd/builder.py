@@ -523,7 +523,9 @@ class FlavourBuilder:
                 aspect = flavour.aspect(str(props.get("aspect")))
                 if aspect is None:
                     self.ctx.error(
-                        f"policy {name!r} names unknown aspect {props.get('aspect')!r}", body
+                        f"policy {name!r} names unknown aspect {props.get('aspect')!r}",
+                        body.get("properties") or body,
+                        "aspect",
                     )
                     continue
                 deltas = props.get("deltas") or {}

@@ -1,0 +1,71 @@
+"""``vnfm vim add|list|show|remove``: named VIM connections."""
+
+from __future__ import annotations
+
+import click
+
+from vnfm_runner.cli.lcm_cmds import service
+from vnfm_runner.cli.output import console, emit, fail, table
+from vnfm_runner.vims import VIM_TYPES, VimConfigError
+
+
+@click.group("vim")
+def vim_group() -> None:
+    """Register the VIMs that VNFs are instantiated on (local is built in)."""
+
+
+@vim_group.command("add")
+@click.argument("name")
+@click.option("--type", "vim_type", type=click.Choice(VIM_TYPES), required=True)
+@click.option("--cloud", help="clouds.yaml entry (found the usual openstacksdk way).")
+@click.option("--clouds-file", type=click.Path(), help="A clouds.yaml outside the usual places.")
+@click.option("--region", help="Region name.")
+def add(
+    name: str, vim_type: str, cloud: str | None, clouds_file: str | None, region: str | None
+) -> None:
+    """Register a VIM under NAME."""
+    try:
+        service().vims.add(
+            name=name, vim_type=vim_type, cloud=cloud, clouds_file=clouds_file, region=region
+        )
+    except VimConfigError as exc:
+        fail(f"error: {exc}")
+    click.echo(name)
+
+
+@vim_group.command("list")
+@click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="table")
+def list_vims(fmt: str) -> None:
+    """List registered VIMs."""
+    vims = service().vims.list()
+    if fmt == "json":
+        emit(vims, "json")
+        return
+    console().print(
+        table(
+            "VIMs",
+            ["name", "type", "cloud"],
+            [[v["name"], v["vimType"], v["connection"].get("cloud")] for v in vims],
+        )
+    )
+
+
+@vim_group.command("show")
+@click.argument("name")
+def show(name: str) -> None:
+    """Show a VIM (secrets are never shown)."""
+    try:
+        emit(service().vims.show(name), "json")
+    except VimConfigError as exc:
+        fail(f"error: {exc}")
+
+
+@vim_group.command("remove")
+@click.argument("name")
+def remove(name: str) -> None:
+    """Forget a VIM (refused while instances live on it)."""
+    try:
+        service().vims.remove(name)
+    except VimConfigError as exc:
+        fail(f"error: {exc}")
+    click.echo(f"removed {name}")
