@@ -13,7 +13,18 @@ from typing import Any
 # How Ansible reaches a VNFC, by the VIM-level type of its compute resource.
 CONNECTIONS: dict[str, dict[str, str]] = {
     "linux.netns": {"ansible_connection": "nfv.vnfm.netns"},
+    # Real clouds: SSH to the VNFC's management address, host keys checked.
+    "OS::Nova::Server": {"ansible_connection": "ssh"},
 }
+
+
+def management_address(vnfc: dict[str, Any]) -> str | None:
+    """Where Ansible reaches a VNFC over the network: an external CP first."""
+    ordered = sorted(vnfc.get("cps", []), key=lambda cp: not cp.get("external"))
+    for cp in ordered:
+        if cp.get("ipAddresses"):
+            return str(cp["ipAddresses"][0])
+    return None
 
 
 def _addresses(cp: dict[str, Any]) -> tuple[list[str], str | None]:
@@ -80,6 +91,10 @@ def inventory_hosts(vnfcs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         conn = dict(CONNECTIONS.get(str(vnfc.get("resourceType")), {}))
         if conn.get("ansible_connection") == "nfv.vnfm.netns":
             conn["vnfm_netns"] = str(vnfc["resourceId"])
+        elif conn.get("ansible_connection") == "ssh":
+            address = management_address(vnfc)
+            if address:
+                conn["ansible_host"] = address
         hosts.append(
             {
                 "name": vnfc["host"],

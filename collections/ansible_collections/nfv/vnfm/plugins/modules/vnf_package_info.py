@@ -15,10 +15,10 @@ description:
   - Finds the entry definitions through C(TOSCA-Metadata/TOSCA.meta), or the single
     YAML file at the package root, verifies the manifest digests and resolves
     imports of the ETSI SOL001 normative types offline.
-  - Returns the validated VNF model, or fails with one line per problem in the form
-    C(FILE:LINE: message).
+  - "Returns the validated VNF model, or fails with one line per problem in the form
+    C(FILE:LINE: message)."
 author:
-  - vnfm-toolkit developers
+  - vnfm-toolkit developers (!UNKNOWN)
 options:
   full:
     description:
@@ -36,6 +36,7 @@ attributes:
     description: The module only reads; it runs the same in check mode.
   diff_mode:
     support: none
+    description: The module changes nothing, so it has no diff.
 notes:
   - The module changes nothing and always reports C(changed=false).
 requirements:
@@ -88,19 +89,28 @@ model:
   description: The complete VNF model (only with I(full=true)).
   returned: when full is true
   type: dict
-warnings:
-  description: Problems that do not make the package invalid.
+warnings_list:
+  description: "Problems that do not make the package invalid, one C(FILE:LINE: message) line each."
   returned: always
   type: list
   elements: str
   sample: []
 """
 
-from ansible.module_utils.basic import AnsibleModule
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.nfv.vnfm.plugins.module_utils.errors import PackageError
-from ansible_collections.nfv.vnfm.plugins.module_utils.vnfd.loader import load_vnf
-from ansible_collections.nfv.vnfm.plugins.module_utils.vnfd.model import to_json
-from ansible_collections.nfv.vnfm.plugins.module_utils.vnfd.summary import package_summary
+
+try:
+    # The package reader needs PyYAML, which a target Python may lack.
+    from ansible_collections.nfv.vnfm.plugins.module_utils.vnfd.loader import load_vnf
+    from ansible_collections.nfv.vnfm.plugins.module_utils.vnfd.model import to_json
+    from ansible_collections.nfv.vnfm.plugins.module_utils.vnfd.summary import package_summary
+except ImportError:
+    IMPORT_ERROR: str | None = traceback.format_exc()
+else:
+    IMPORT_ERROR = None
 
 
 def main():
@@ -111,6 +121,8 @@ def main():
         ),
         supports_check_mode=True,
     )
+    if IMPORT_ERROR is not None:
+        module.fail_json(msg=missing_required_lib("PyYAML"), exception=IMPORT_ERROR)
     try:
         model, warnings = load_vnf(module.params["path"])
     except PackageError as exc:

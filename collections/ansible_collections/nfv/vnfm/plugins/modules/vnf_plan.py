@@ -18,7 +18,7 @@ description:
   - A pure computation, the same input gives the same plan; VIM drivers
     (M(nfv.vnfm.vnf_resources)) reconcile it.
 author:
-  - vnfm-toolkit developers
+  - vnfm-toolkit developers (!UNKNOWN)
 options:
   aspect_levels:
     description:
@@ -63,6 +63,7 @@ attributes:
     description: The module only computes; it runs the same in check mode.
   diff_mode:
     support: none
+    description: The module changes nothing, so it has no diff.
 requirements:
   - PyYAML
   - netaddr
@@ -106,10 +107,19 @@ plan:
       sample: {"web": 1}
 """
 
-from ansible.module_utils.basic import AnsibleModule
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.nfv.vnfm.plugins.module_utils.errors import PackageError, PlanError
-from ansible_collections.nfv.vnfm.plugins.module_utils.plan.planner import PlanRequest, plan
-from ansible_collections.nfv.vnfm.plugins.module_utils.vnfd.loader import load_vnf
+
+try:
+    # The package reader needs PyYAML and the planner netaddr, which a target Python may lack.
+    from ansible_collections.nfv.vnfm.plugins.module_utils.plan.planner import PlanRequest, plan
+    from ansible_collections.nfv.vnfm.plugins.module_utils.vnfd.loader import load_vnf
+except ImportError:
+    IMPORT_ERROR: str | None = traceback.format_exc()
+else:
+    IMPORT_ERROR = None
 
 
 def main():
@@ -125,6 +135,8 @@ def main():
         ),
         supports_check_mode=True,
     )
+    if IMPORT_ERROR is not None:
+        module.fail_json(msg=missing_required_lib("PyYAML and netaddr"), exception=IMPORT_ERROR)
     p = module.params
     levels = p["aspect_levels"]
     try:

@@ -24,7 +24,7 @@ description:
     volumes to directories.
 version_added: "0.1.0"
 author:
-  - vnfm-toolkit developers
+  - vnfm-toolkit developers (!UNKNOWN)
 requirements:
   - iproute2
   - root or CAP_NET_ADMIN

@@ -57,11 +57,9 @@ class VimDriver(Protocol):
         self, plan: dict[str, Any], *, heal: list[str], check_mode: bool
     ) -> ReconcileResult:
         """Make the VIM match ``plan``; recreate the VNFCs listed in ``heal``."""
-        ...
 
     def remove(self, vnf_instance_id: str, *, check_mode: bool) -> ReconcileResult:
         """Delete every resource of the instance, found by discovery alone."""
-        ...
 
 
 DriverFactory = Callable[[dict[str, Any], "dict[str, Any] | None", dict[str, Any]], VimDriver]

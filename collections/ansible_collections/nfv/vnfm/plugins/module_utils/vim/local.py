@@ -168,7 +168,7 @@ class LocalDriver:
             )
             known = {}
             if desired is None:
-                left = [n for n in (final.vnfcs or {})] + (["vim"] if final.vim_ns else [])
+                left = list(final.vnfcs or {}) + (["vim"] if final.vim_ns else [])
                 remaining = [f"netns {n} still present" for n in left]
             else:
                 remaining = compute_changes(desired, final).actions

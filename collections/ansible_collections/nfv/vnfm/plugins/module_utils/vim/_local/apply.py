@@ -45,7 +45,7 @@ def _parallel(workers: int, func: Callable[[Any], object], items: list[Any]) -> 
             func(item)
         return
     with ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
-        for _ in pool.map(func, items):
+        for _done in pool.map(func, items):  # consume, so that errors propagate
             pass
 
 

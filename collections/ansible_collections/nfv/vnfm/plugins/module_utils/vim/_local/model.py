@@ -147,7 +147,7 @@ def desired_state(
             BridgeState(vl_id, naming.vl_bridge(index), mtu),
             _network(vl.get("cidr"), vl_id),
         )
-    if len({b.name for b, _ in vls.values()}) != len(vls):
+    if len({b.name for b, _net in vls.values()}) != len(vls):
         raise VimError("plan: two virtual links share the same index")
     ext_by_vl: dict[str, ExtNetwork] = {}
     for evl in _list(plan, "externalVirtualLinks"):
@@ -232,7 +232,7 @@ def desired_state(
         vnf_instance_id=inst,
         short_id=short,
         vnfcs=vnfcs,
-        bridges={k: b for k, (b, _) in vls.items()},
+        bridges={k: b for k, (b, _net) in vls.items()},
         ext_networks=ext_networks,
         volumes=volumes,
         plan=plan,
