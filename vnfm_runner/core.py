@@ -16,6 +16,10 @@ from ansible_collections.nfv.vnfm.plugins.module_utils.errors import (  # noqa: 
     Problem,
     VnfmError,
 )
+from ansible_collections.nfv.vnfm.plugins.module_utils.plan.decide import (  # noqa: E402
+    HOOK_PREFIX,
+    decide_plan,
+)
 from ansible_collections.nfv.vnfm.plugins.module_utils.plan.planner import (  # noqa: E402
     PlanRequest,
     plan,
@@ -35,6 +39,7 @@ from ansible_collections.nfv.vnfm.plugins.module_utils.vnfd.summary import (  # 
 )
 
 __all__ = [
+    "HOOK_PREFIX",
     "Limits",
     "Package",
     "PackageError",
@@ -43,6 +48,7 @@ __all__ = [
     "Problem",
     "VnfModel",
     "VnfmError",
+    "decide_plan",
     "load_vnf",
     "package_summary",
     "plan",

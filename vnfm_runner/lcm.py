@@ -19,6 +19,7 @@ from typing import Any
 
 from vnfm_runner import records
 from vnfm_runner.core import (
+    HOOK_PREFIX,
     Limits,
     Package,
     PackageError,
@@ -26,6 +27,7 @@ from vnfm_runner.core import (
     PlanRequest,
     VnfmError,
     VnfModel,
+    decide_plan,
     load_vnf,
     package_summary,
     plan,
@@ -37,6 +39,19 @@ from vnfm_runner.settings import Settings
 from vnfm_runner.store.db import BusyError, Store, iso, now
 from vnfm_runner.store.tables import InstanceRow, OperationRow, PackageRow
 from vnfm_runner.vims import VimConfigError, VimRegistry, VimTarget
+
+# SOL003 operation -> the role and playbook that carry it out.
+ROLE_OF = {
+    "SCALE": "scale",
+    "SCALE_TO_LEVEL": "scale_to_level",
+    "CHANGE_FLAVOUR": "change_flavour",
+    "HEAL": "heal",
+    "OPERATE": "operate",
+    "CHANGE_EXT_CONN": "change_ext_conn",
+    "CHANGE_VNFPKG": "change_vnfpkg",
+    "MODIFY_INFO": "modify_info",
+}
+GENERIC_OPERATIONS = tuple(ROLE_OF)
 
 
 class LcmError(VnfmError):
@@ -84,8 +99,10 @@ class Vnfm:
         self.store.add_package(row)
         return row
 
-    def _package_for(self, instance: InstanceRow) -> tuple[PackageRow, VnfModel]:
-        row = self.store.package(instance.package_id)
+    def _package_for(
+        self, instance: InstanceRow, package_id: str | None = None
+    ) -> tuple[PackageRow, VnfModel]:
+        row = self.store.package(package_id or instance.package_id)
         if row is None:
             raise LcmError(f"the package {instance.package_id} of instance {instance.id} is gone")
         model, _warnings = load_vnf(row.path)
@@ -441,6 +458,116 @@ class Vnfm:
         else:
             self._set_state(op, "FAILED_TEMP", error=self._failure(result, "terminate"))
 
+    # -- every other SOL003 operation: decide, reconcile, configure ---------------------
+    def run_operation(
+        self,
+        *,
+        instance_id: str,
+        operation: str,
+        request: dict[str, Any],
+        on_event: EventSink | None = None,
+        wait: bool = True,
+    ) -> dict[str, Any]:
+        """SCALE, SCALE_TO_LEVEL, CHANGE_FLAVOUR, HEAL, OPERATE, CHANGE_EXT_CONN,
+        CHANGE_VNFPKG or MODIFY_INFO of an instantiated VNF; returns the LcmOpOcc."""
+        if operation not in GENERIC_OPERATIONS:
+            raise LcmError(f"unknown operation {operation!r}", 400)
+        instance = self._idle_instance(instance_id)
+        if instance.instantiation_state != "INSTANTIATED" and operation != "MODIFY_INFO":
+            raise LcmError(f"VNF instance {instance_id} is NOT_INSTANTIATED")
+        execution: dict[str, Any] = {}
+        if operation == "CHANGE_VNFPKG":
+            target = self.store.package_by_vnfd(str(request.get("vnfdId")))
+            if target is None:
+                raise LcmError(f"no onboarded package has vnfdId {request.get('vnfdId')}", 422)
+            execution["packageId"] = target.id
+        if instance.instantiation_state == "INSTANTIATED":
+            _pkg, model = self._package_for(instance, execution.get("packageId"))
+            try:  # refuse what cannot be done before anything runs
+                decide_plan(model, instance_id, operation, request, instance.desired_state)
+            except PlanError as exc:
+                raise LcmError(str(exc), 422) from None
+        op = self._start(instance, operation, redact(request), execution)
+        return self._dispatch(op, on_event, wait)
+
+    def _execute_generic(self, op: OperationRow, on_event: EventSink | None) -> None:
+        instance = self.instance(op.vnf_instance_id)
+        execution = op.doc.get("vnfmExecution") or {}
+        request = op.doc["operationParams"]
+        if op.operation == "MODIFY_INFO" and instance.instantiation_state != "INSTANTIATED":
+            self._set_state(op, "PROCESSING")
+            self._apply_modification(instance, request)
+            self._set_state(op, "COMPLETED", changedInfo=request)
+            return
+        pkg, model = self._package_for(instance, execution.get("packageId"))
+        prefix = HOOK_PREFIX[op.operation]
+        current_plan = instance.desired_state or {}
+        hooks_enabled = _hooks_enabled(request)
+        hooks = self._hooks(
+            model,
+            str(
+                (current_plan.get("inputs") or {}).get("flavourId") or current_plan.get("flavourId")
+            ),
+            [f"{prefix}_start", f"{prefix}_end"],
+            hooks_enabled,
+            pkg.path,
+        )
+        if op.operation == "CHANGE_FLAVOUR":
+            hooks = self._hooks(
+                model, str(request.get("newFlavourId")), list(hooks), hooks_enabled, pkg.path
+            )
+        target = self.vims.unseal(instance.vim)
+        before = records.current_resources(instance.doc)
+        self._set_state(op, "PROCESSING")
+        result = self._run(
+            op,
+            f"{ROLE_OF[op.operation]}.yml",
+            trusted={
+                "vnfm_vnf_instance_id": instance.id,
+                "vnfm_package_dir": pkg.path,
+                "vnfm_hooks": hooks,
+                "vnfm_operation": op.operation,
+            },
+            untrusted={
+                "vnfm_request": request,
+                "vnfm_current_plan": current_plan,
+                "vnfm_vim": target.connection,
+                "vnfm_resources": before,
+                "vnfm_additional_params": request.get("additionalParams") or {},
+            },
+            credentials=target.credentials,
+            on_event=on_event,
+        )
+        stats = result.stats.get("vnfm_result") or {}
+        if not (result.ok and stats.get("plan")):
+            self._set_state(op, "FAILED_TEMP", error=self._failure(result, op.operation.lower()))
+            return
+        new_plan = stats["plan"]
+        resources = stats.get("resources") or {}
+        flavour = model.flavour(str(new_plan["flavourId"]))
+        max_levels = {a.id: a.max_scale_level for a in (flavour.scaling_aspects if flavour else [])}
+        doc = dict(instance.doc)
+        doc["instantiatedVnfInfo"] = records.instantiated_info(new_plan, resources, max_levels)
+        fields: dict[str, Any] = {"desired_state": new_plan}
+        if op.operation == "CHANGE_VNFPKG":
+            doc.update(records.package_fields(pkg.summary, pkg.id))
+            fields.update(package_id=pkg.id, vnfd_id=pkg.vnfd_id)
+        if op.operation == "MODIFY_INFO":
+            doc = records.modified(doc, request)
+        self.store.update_instance(instance.id, doc=doc, **fields)
+        self._set_state(
+            op,
+            "COMPLETED",
+            resourceChanges=records.resource_changes(before, resources),
+            changedInfo=request if op.operation == "MODIFY_INFO" else None,
+            hooksRun=hooks_enabled,
+            playbookRuns=result.playbook_runs,
+            vnfcChanges=stats.get("vnfcChanges"),
+        )
+
+    def _apply_modification(self, instance: InstanceRow, request: dict[str, Any]) -> None:
+        self.store.update_instance(instance.id, doc=records.modified(instance.doc, request))
+
     # -- running operations ----------------------------------------------------------------
     def _dispatch(self, op: OperationRow, on_event: EventSink | None, wait: bool) -> dict[str, Any]:
         """Run the operation now, or in a detached worker process (wait=False)."""
@@ -466,7 +593,7 @@ class Vnfm:
             raise LcmError(f"operation {op_id} is {op.state}, not STARTING")
         runners = {"INSTANTIATE": self._execute_instantiate, "TERMINATE": self._execute_terminate}
         try:
-            runners[op.operation](op, on_event)
+            runners.get(op.operation, self._execute_generic)(op, on_event)
         except Exception as exc:
             # Whatever broke, the record must not stay PROCESSING.
             self._set_state(

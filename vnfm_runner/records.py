@@ -67,13 +67,62 @@ def problem(title: str, detail: str, status: int = 500, **extra: Any) -> dict[st
     return doc
 
 
+def package_fields(summary: dict[str, Any], package_id: str) -> dict[str, Any]:
+    """The VnfInstance fields that come from its package."""
+    return {
+        "vnfdId": summary["vnfdId"],
+        "vnfProvider": summary["provider"],
+        "vnfProductName": summary["productName"],
+        "vnfSoftwareVersion": summary["softwareVersion"],
+        "vnfdVersion": summary["vnfdVersion"],
+        "vnfPkgId": package_id,
+    }
+
+
+MODIFIABLE = ("vnfInstanceName", "vnfInstanceDescription")
+MERGED = ("metadata", "extensions", "vnfConfigurableProperties")
+
+
+def modified(doc: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
+    """A VnfInstance after a VnfInfoModificationRequest (maps merged as JSON merge patch)."""
+    out = dict(doc)
+    for key in MODIFIABLE:
+        if key in request:
+            out[key] = request[key]
+    for key in MERGED:
+        if isinstance(request.get(key), dict):
+            merged = dict(out.get(key) or {})
+            for k, v in request[key].items():
+                if v is None:
+                    merged.pop(k, None)
+                else:
+                    merged[k] = v
+            out[key] = merged
+    return out
+
+
 def instantiated_info(
     plan: dict[str, Any], resources: dict[str, Any], max_levels: dict[str, int]
 ) -> dict[str, Any]:
+    inputs = plan.get("inputs") or {}
+    power = {v["id"]: v.get("powerState", "on") for v in plan.get("vnfcs", [])}
     return {
+        "vnfState": "STOPPED" if power and all(p == "off" for p in power.values()) else "STARTED",
+        "vnfcInfo": [
+            {
+                "id": vnfc_id,
+                "vduId": vnfc_id.rsplit("-", 1)[0],
+                "vnfcResourceInfoId": vnfc_id,
+                "vnfcState": "STOPPED" if state == "off" else "STARTED",
+            }
+            for vnfc_id, state in sorted(power.items())
+        ],
+        "extVirtualLinkInfo": [
+            {"id": link.get("id"), "resourceHandle": {"resourceId": link.get("resourceId")}}
+            for link in inputs.get("extVirtualLinks") or []
+        ],
         "flavourId": plan["flavourId"],
         "instantiationLevelId": plan.get("instantiationLevelId"),
-        "vnfState": "STARTED",
         "scaleStatus": [
             {"aspectId": a, "scaleLevel": lv} for a, lv in sorted(plan["scaleLevels"].items())
         ],

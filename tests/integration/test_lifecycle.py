@@ -120,43 +120,39 @@ def instantiate_ok(lc: Lifecycle, instance_id: str, *extra: str) -> None:
 
 
 # -- re-running an operation playbook with the service's own inputs ---------------------------------
-class _Tagged(str):
-    """A scalar read back from an ``!unsafe`` tag."""
+def instantiate_inputs(lc: Lifecycle, op_id: str) -> dict[str, Any]:
+    """The run_playbook inputs the service composed for INSTANTIATE ``op_id``.
 
-
-class _ExtravarsLoader(yaml.SafeLoader):
-    pass
-
-
-_ExtravarsLoader.add_constructor(
-    "!unsafe", lambda loader, node: _Tagged(loader.construct_scalar(node))
-)
-
-
-def _has_tagged(value: Any) -> bool:
-    if isinstance(value, _Tagged):
-        return True
-    if isinstance(value, dict):
-        return any(_has_tagged(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_has_tagged(v) for v in value)
-    return False
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return str(value) if isinstance(value, _Tagged) else value
-
-
-def recorded_extravars(extravars: Path) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(trusted, untrusted) extra vars exactly as the service wrote them for a run."""
-    doc = yaml.load(extravars.read_text(), Loader=_ExtravarsLoader)  # a SafeLoader subclass
-    trusted = {k: _plain(v) for k, v in doc.items() if not _has_tagged(v)}
-    untrusted = {k: _plain(v) for k, v in doc.items() if _has_tagged(v)}
-    return trusted, untrusted
+    The service deletes the extra vars file after each run (it may hold VIM
+    credentials), so the inputs are composed again from the operation record
+    the way ``Vnfm._execute_instantiate`` composes them.
+    """
+    svc = lc.service()
+    op = svc.store.operation(op_id)
+    assert op is not None and op.operation == "INSTANTIATE"
+    instance = svc.instance(op.vnf_instance_id)
+    pkg, model = svc._package_for(instance)
+    request = op.doc["operationParams"]
+    target = svc.vims.unseal((op.doc.get("vnfmExecution") or {}).get("vim"))
+    enabled = (request.get("additionalParams") or {}).get("vnfm_hooks", True) is not False
+    hooks = svc._hooks(
+        model, request["flavourId"], ["instantiate_start", "instantiate_end"], enabled, pkg.path
+    )
+    return {
+        "playbook": "instantiate.yml",
+        "trusted_vars": {
+            "vnfm_vnf_instance_id": instance.id,
+            "vnfm_package_dir": pkg.path,
+            "vnfm_hooks": hooks,
+            "vnfm_operation": "INSTANTIATE",
+        },
+        "untrusted_vars": {
+            "vnfm_request": request,
+            "vnfm_vim": target.connection,
+            "vnfm_additional_params": request.get("additionalParams") or {},
+        },
+        "secret_vars": {"vnfm_vim_credentials": target.credentials or {}},
+    }
 
 
 # -- 1. the whole lifecycle through the CLI ----------------------------------------------------------
@@ -204,18 +200,11 @@ def test_lifecycle_create_instantiate_terminate_delete(lifecycle: Lifecycle) -> 
     assert len(daemons) == 3, daemons  # lb + 2 webs
 
     # the same playbook with the same inputs changes nothing
-    run_dir = lc.home / "runs" / ops[0].id
-    trusted, untrusted = recorded_extravars(run_dir / "env" / "extravars")
-    assert trusted["vnfm_vnf_instance_id"] == inst
-    assert "vnfm_request" in untrusted and "vnfm_vim" in untrusted
+    inputs = instantiate_inputs(lc, ops[0].id)
+    assert inputs["trusted_vars"]["vnfm_hooks"]["instantiate_end"].endswith("instantiate_end.yml")
     events: list[dict[str, Any]] = []
     rerun = run_playbook(
-        playbook="instantiate.yml",
-        private_data_dir=lc.tmp / "rerun",
-        ident="rerun",
-        trusted_vars=trusted,
-        untrusted_vars=untrusted,
-        on_event=events.append,
+        private_data_dir=lc.tmp / "rerun", ident="rerun", on_event=events.append, **inputs
     )
     assert rerun.ok, rerun.failures or rerun.stdout_tail()
     assert rerun.playbook_runs == 1

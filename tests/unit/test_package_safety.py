@@ -500,13 +500,19 @@ def _lying_zip(tmp_path: Path) -> Path:
     return archive
 
 
-@pytest.mark.parametrize("case", sorted(HOSTILE))
-@pytest.mark.parametrize("command", ["validate", "show"])
+CLI_CASES = [(case, ["validate"]) for case in sorted(HOSTILE)] + [
+    ("zip-slip", ["show", "--format", "json"]),
+    ("alias-bomb", ["show"]),
+    ("hash-mismatch", ["show", "--format", "yaml"]),
+]
+
+
+@pytest.mark.parametrize(("case", "command"), CLI_CASES)
 def test_cli_reports_hostile_packages_without_traceback(
-    tmp_path: Path, case: str, command: str
+    tmp_path: Path, case: str, command: list[str]
 ) -> None:
     path = HOSTILE[case](tmp_path)
-    result = run_cli("package", command, str(path))
+    result = run_cli("package", command[0], str(path), *command[1:])
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
     assert result.stdout == ""

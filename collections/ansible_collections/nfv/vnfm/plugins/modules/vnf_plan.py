@@ -25,6 +25,12 @@ options:
       - Scale level per scaling aspect; overrides the levels that come with
         I(instantiation_level_id).
     type: dict
+  current_plan:
+    description:
+      - The instance's current plan (its desired state before the operation), as a
+        previous run of this module returned it. Needed by every I(operation) other
+        than C(INSTANTIATE).
+    type: dict
   ext_virtual_links:
     description:
       - External virtual links of the request, in the ETSI NFV-SOL 003
@@ -35,17 +41,32 @@ options:
   flavour_id:
     description:
       - Deployment flavour of the instance.
+      - Required when I(operation=INSTANTIATE) and no I(request) is given.
     type: str
-    required: true
   instantiation_level_id:
     description:
       - Instantiation level; the flavour's default level when omitted.
     type: str
+  operation:
+    description:
+      - The SOL003 lifecycle operation whose result to plan. With an I(operation) other
+        than C(INSTANTIATE), the module decides the next inputs from I(request) and
+        I(current_plan) (for example the new scale level of a C(SCALE)) and refuses a
+        request that cannot be done.
+    type: str
+    default: INSTANTIATE
+    choices: [INSTANTIATE, SCALE, SCALE_TO_LEVEL, CHANGE_FLAVOUR, HEAL, OPERATE, CHANGE_EXT_CONN, MODIFY_INFO, CHANGE_VNFPKG]
   package:
     description:
       - Path of the VNF package (CSAR zip or directory).
     type: path
     required: true
+  request:
+    description:
+      - The SOL003 request body of the operation (for example a C(ScaleVnfRequest)).
+      - For C(INSTANTIATE) it replaces I(flavour_id), I(instantiation_level_id),
+        I(aspect_levels) and I(ext_virtual_links).
+    type: dict
   vim_mapping:
     description:
       - VIM names for package items, C(images) (by VDU id or image name) and
@@ -88,6 +109,17 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+heal:
+  description: VNFC ids that the operation recreates.
+  returned: success
+  type: list
+  elements: str
+  sample: ["web-0"]
+vnfc_changes:
+  description: VNFC ids the new plan adds, removes and keeps, compared with I(current_plan).
+  returned: success
+  type: dict
+  sample: {"added": ["web-2"], "removed": [], "kept": ["lb-0", "web-0", "web-1"]}
 plan:
   description: The desired state of the instance (see docs/plan-format.md).
   returned: success
@@ -114,7 +146,7 @@ from ansible_collections.nfv.vnfm.plugins.module_utils.errors import PackageErro
 
 try:
     # The package reader needs PyYAML and the planner netaddr, which a target Python may lack.
-    from ansible_collections.nfv.vnfm.plugins.module_utils.plan.planner import PlanRequest, plan
+    from ansible_collections.nfv.vnfm.plugins.module_utils.plan.decide import decide_plan
     from ansible_collections.nfv.vnfm.plugins.module_utils.vnfd.loader import load_vnf
 except ImportError:
     IMPORT_ERROR: str | None = traceback.format_exc()
@@ -127,7 +159,24 @@ def main():
         argument_spec=dict(
             package=dict(type="path", required=True),
             vnf_instance_id=dict(type="str", required=True),
-            flavour_id=dict(type="str", required=True),
+            operation=dict(
+                type="str",
+                default="INSTANTIATE",
+                choices=[
+                    "INSTANTIATE",
+                    "SCALE",
+                    "SCALE_TO_LEVEL",
+                    "CHANGE_FLAVOUR",
+                    "HEAL",
+                    "OPERATE",
+                    "CHANGE_EXT_CONN",
+                    "MODIFY_INFO",
+                    "CHANGE_VNFPKG",
+                ],
+            ),
+            request=dict(type="dict"),
+            current_plan=dict(type="dict"),
+            flavour_id=dict(type="str"),
             instantiation_level_id=dict(type="str"),
             aspect_levels=dict(type="dict"),
             ext_virtual_links=dict(type="list", elements="dict", default=[]),
@@ -138,25 +187,32 @@ def main():
     if IMPORT_ERROR is not None:
         module.fail_json(msg=missing_required_lib("PyYAML and netaddr"), exception=IMPORT_ERROR)
     p = module.params
-    levels = p["aspect_levels"]
+    request = p["request"]
+    if request is None:
+        if not p["flavour_id"]:
+            module.fail_json(msg="flavour_id (or request) is required")
+        levels = p["aspect_levels"]
+        request = {
+            "flavourId": p["flavour_id"],
+            "instantiationLevelId": p["instantiation_level_id"],
+            "scaleLevels": {str(k): v for k, v in levels.items()} if levels else None,
+            "extVirtualLinks": p["ext_virtual_links"],
+        }
     try:
-        if levels is not None:
-            levels = {str(k): int(v) for k, v in levels.items()}
         model, _warnings = load_vnf(p["package"])
-        request = PlanRequest(
-            vnf_instance_id=p["vnf_instance_id"],
-            flavour_id=p["flavour_id"],
-            instantiation_level_id=p["instantiation_level_id"],
-            scale_levels=levels,
-            ext_virtual_links=p["ext_virtual_links"],
+        result, decision, delta = decide_plan(
+            model,
+            p["vnf_instance_id"],
+            p["operation"],
+            request,
+            p["current_plan"],
             vim_mapping=p["vim_mapping"],
         )
-        result = plan(model, request)
     except PackageError as exc:
         module.fail_json(msg="invalid VNF package:\n" + str(exc))
-    except (PlanError, ValueError) as exc:
+    except (PlanError, ValueError, TypeError) as exc:
         module.fail_json(msg="cannot plan: " + str(exc))
-    module.exit_json(changed=False, plan=result)
+    module.exit_json(changed=False, plan=result, heal=decision.heal, vnfc_changes=delta)
 
 
 if __name__ == "__main__":

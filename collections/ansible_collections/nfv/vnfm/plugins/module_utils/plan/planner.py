@@ -37,6 +37,8 @@ class PlanRequest:
         default_factory=list
     )  # SOL003 ExtVirtualLinkData
     vim_mapping: dict[str, Any] = field(default_factory=dict)  # {images: {...}, flavours: {...}}
+    # VNFCs to keep powered off (operate STOPPED): True for all, or a list of VNFC ids.
+    power_off: list[str] | bool = False
 
 
 def short_id(vnf_instance_id: str) -> str:
@@ -270,6 +272,10 @@ def plan(model: VnfModel, req: PlanRequest) -> dict[str, Any]:
                     "image": image,
                     "bootData": vdu.boot_data,
                     "serverGroup": group_of.get(vdu.id),
+                    "powerState": "off"
+                    if req.power_off is True
+                    or (isinstance(req.power_off, list) and vnfc_id in req.power_off)
+                    else "on",
                     "cps": cps,
                     "volumes": vol_names,
                 }

@@ -73,8 +73,17 @@ def _local_factory(
     return LocalDriver(vim, credentials, **options)
 
 
+def _openstack_factory(
+    vim: dict[str, Any], credentials: dict[str, Any] | None, options: dict[str, Any]
+) -> VimDriver:
+    from ansible_collections.nfv.vnfm.plugins.module_utils.vim.openstack import OpenStackDriver
+
+    return OpenStackDriver(vim, credentials, **options)
+
+
 _FACTORIES: dict[str, DriverFactory] = {
     "local": _local_factory,
+    "openstack": _openstack_factory,
 }
 
 

@@ -11,6 +11,7 @@ choices are pure functions the unit tests drive with fakes.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import ipaddress
 import math
 import os
@@ -252,10 +253,6 @@ class Desired:
     plan: dict[str, Any]
     warnings: list[str] = field(default_factory=list)
 
-    def network_of(self, port: DPort) -> str:
-        """The name (internal VL) or ``ext:`` key of a port's network."""
-        return port.network
-
 
 # -- plan -> desired -----------------------------------------------------------------------
 def _list(plan: dict[str, Any], key: str) -> list[dict[str, Any]]:
@@ -273,9 +270,7 @@ def _find(items: list[Flavor] | list[Image], ref: str) -> Any:
     return named[0] if named else None
 
 
-def pick_flavor(
-    vnfc: dict[str, Any], flavors: list[Flavor], flavour_map: dict[str, Any]
-) -> Flavor:
+def pick_flavor(vnfc: dict[str, Any], flavors: list[Flavor], flavour_map: dict[str, Any]) -> Flavor:
     """The plan's hint if the VIM has it, else ``flavourMap``, else the smallest that fits."""
     vnfc_id = str(vnfc.get("id"))
     compute = vnfc.get("compute") or {}
@@ -294,9 +289,9 @@ def pick_flavor(
                 f"{mapped!r}, which the VIM does not have"
             )
         return found  # type: ignore[no-any-return]
-    vcpu = int(math.ceil(float(compute.get("numVirtualCpu") or 1)))
-    ram = int(math.ceil(float(compute.get("virtualMemSizeMb") or 0)))
-    disk = int(math.ceil(float(compute.get("localStorageGb") or 0)))
+    vcpu = math.ceil(float(compute.get("numVirtualCpu") or 1))
+    ram = math.ceil(float(compute.get("virtualMemSizeMb") or 0))
+    disk = math.ceil(float(compute.get("localStorageGb") or 0))
     fits = [f for f in flavors if f.vcpus >= vcpu and f.ram >= ram and f.disk >= disk]
     if not fits:
         why = f"flavourHint {hint!r} not found; " if hint else ""
@@ -381,7 +376,11 @@ def boot_data(
                     raise VimError(f"VNFC {vnfc_id}: boot data file is not in the package")
                 with open(path, encoding="utf-8") as handle:
                     text = handle.read()
-        kvp = (data.get("kvp_data") or {}).get("data") if isinstance(data.get("kvp_data"), dict) else None
+        kvp = (
+            (data.get("kvp_data") or {}).get("data")
+            if isinstance(data.get("kvp_data"), dict)
+            else None
+        )
         if isinstance(kvp, dict):
             metadata = {str(k)[:255]: str(v)[:255] for k, v in kvp.items()}
         vsp = data.get("vim_specific_properties") or {}
@@ -590,7 +589,8 @@ def desired_state(
             ports=tuple(port_names),
             volumes=tuple(str(v) for v in vnfc.get("volumes") or []),
             server_group=str(group) if group else None,
-            availability_zone=zone or (str(vim["availabilityZone"]) if vim.get("availabilityZone") else None),
+            availability_zone=zone
+            or (str(vim["availabilityZone"]) if vim.get("availabilityZone") else None),
             user_data=user_data,
             config_drive=config_drive,
             image_upload=upload is not None,
@@ -609,12 +609,13 @@ def desired_state(
             if vnfc_id not in servers:
                 raise VimError(f"plan: volume {name}: unknown VNFC {vnfc_id!r}")
             volumes[name] = DVolume(
-                name, vnfc_id, str(vol.get("storageId")), max(1, math.ceil(float(vol.get("sizeGb") or 1)))
+                name,
+                vnfc_id,
+                str(vol.get("storageId")),
+                max(1, math.ceil(float(vol.get("sizeGb") or 1))),
             )
     if not catalog.has_volumes:
-        servers = {
-            k: DServer(**{**s.__dict__, "volumes": ()}) for k, s in servers.items()
-        }
+        servers = {k: dataclasses.replace(s, volumes=()) for k, s in servers.items()}
     return Desired(
         vnf_instance_id=inst,
         prefix=prefix,

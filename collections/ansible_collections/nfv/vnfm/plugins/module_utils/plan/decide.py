@@ -1,0 +1,235 @@
+# Copyright: vnfm-toolkit developers
+# Apache License 2.0 (see LICENSE)
+"""Decide: a lifecycle request + the instance's current inputs → its next inputs.
+
+The *inputs* of a plan (flavour, level, scale levels, external links, power
+states) are what an operation changes; :func:`next_inputs` computes them for
+every SOL003 operation, refusing impossible requests (beyond an aspect's max,
+an unknown VNFC…) before anything runs. The planner then turns inputs into
+the desired state. Pure functions, shared by the runner and the modules.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any
+
+from ansible_collections.nfv.vnfm.plugins.module_utils.errors import PlanError
+from ansible_collections.nfv.vnfm.plugins.module_utils.plan.planner import PlanRequest, plan
+from ansible_collections.nfv.vnfm.plugins.module_utils.vnfd.model import VnfModel
+
+# SOL003 LcmOperationType values, with the Vnflcm hook name prefix of each.
+HOOK_PREFIX = {
+    "INSTANTIATE": "instantiate",
+    "SCALE": "scale",
+    "SCALE_TO_LEVEL": "scale_to_level",
+    "CHANGE_FLAVOUR": "change_flavour",
+    "TERMINATE": "terminate",
+    "HEAL": "heal",
+    "OPERATE": "operate",
+    "CHANGE_EXT_CONN": "change_external_connectivity",
+    "MODIFY_INFO": "modify_information",
+    "CHANGE_VNFPKG": "change_current_package",
+}
+
+
+@dataclass
+class Decision:
+    """What an operation wants: the next inputs, and VNFCs to recreate."""
+
+    inputs: dict[str, Any]
+    heal: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def inputs_of(request: dict[str, Any]) -> dict[str, Any]:
+    """The inputs an InstantiateVnfRequest sets."""
+    return {
+        "flavourId": request.get("flavourId"),
+        "instantiationLevelId": request.get("instantiationLevelId"),
+        "scaleLevels": request.get("scaleLevels"),
+        "extVirtualLinks": list(request.get("extVirtualLinks") or []),
+        "vnfState": "STARTED",
+        "stoppedVnfcs": [],
+    }
+
+
+def plan_request(
+    instance_id: str, inputs: dict[str, Any], vim_mapping: dict[str, Any] | None = None
+) -> PlanRequest:
+    if not isinstance(inputs.get("flavourId"), str):
+        raise PlanError("flavourId is missing")
+    return PlanRequest(
+        vnf_instance_id=instance_id,
+        flavour_id=inputs["flavourId"],
+        instantiation_level_id=inputs.get("instantiationLevelId"),
+        scale_levels=inputs.get("scaleLevels"),
+        ext_virtual_links=list(inputs.get("extVirtualLinks") or []),
+        power_off=_stopped(inputs),
+        vim_mapping=dict(vim_mapping or {}),
+    )
+
+
+def _stopped(inputs: dict[str, Any]) -> list[str] | bool:
+    if inputs.get("vnfState") == "STOPPED":
+        return True
+    return list(inputs.get("stoppedVnfcs") or [])
+
+
+def _int(value: Any, name: str, default: int | None = None) -> int:
+    if value is None and default is not None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise PlanError(f"{name} must be an integer, got {value!r}")
+    return value
+
+
+def _vnfc_ids(current_plan: dict[str, Any]) -> list[str]:
+    return [v["id"] for v in current_plan.get("vnfcs", [])]
+
+
+def next_inputs(
+    model: VnfModel,
+    operation: str,
+    request: dict[str, Any],
+    current_plan: dict[str, Any] | None,
+) -> Decision:
+    """The inputs after ``operation``; PlanError for a request that cannot be done."""
+    if operation == "INSTANTIATE":
+        return Decision(inputs_of(request))
+    if not current_plan:
+        raise PlanError(f"{operation} needs an instantiated VNF")
+    current = copy.deepcopy(current_plan.get("inputs") or {})
+    current.setdefault("scaleLevels", None)
+    levels = dict(current_plan.get("scaleLevels") or {})
+    flavour = model.flavour(str(current.get("flavourId")))
+    if operation == "SCALE":
+        if flavour is None:
+            raise PlanError(f"the VNF's flavour {current.get('flavourId')!r} is not in its package")
+        kind = request.get("type")
+        if kind not in ("SCALE_OUT", "SCALE_IN"):
+            raise PlanError(f"type must be SCALE_OUT or SCALE_IN, got {kind!r}")
+        aspect_id = request.get("aspectId")
+        aspect = flavour.aspect(str(aspect_id))
+        if aspect is None:
+            names = ", ".join(a.id for a in flavour.scaling_aspects) or "none"
+            raise PlanError(
+                f"aspectId {aspect_id!r} is not an aspect of flavour {flavour.id!r} (known: {names})"
+            )
+        steps = _int(request.get("numberOfSteps"), "numberOfSteps", 1)
+        if steps < 1:
+            raise PlanError("numberOfSteps must be at least 1")
+        now = levels.get(aspect.id, 0)
+        new = now + steps if kind == "SCALE_OUT" else now - steps
+        if new > aspect.max_scale_level:
+            raise PlanError(
+                f"cannot scale out aspect {aspect.id!r} by {steps}: level {now} + {steps} "
+                f"exceeds its max_scale_level {aspect.max_scale_level}"
+            )
+        if new < 0:
+            raise PlanError(
+                f"cannot scale in aspect {aspect.id!r} by {steps}: it is at level {now}"
+            )
+        levels[aspect.id] = new
+        current["scaleLevels"] = levels
+        current["instantiationLevelId"] = None
+        return Decision(current)
+    if operation == "SCALE_TO_LEVEL":
+        if request.get("instantiationLevelId") and request.get("scaleInfo"):
+            raise PlanError("give instantiationLevelId or scaleInfo, not both")
+        if request.get("instantiationLevelId"):
+            current["instantiationLevelId"] = request["instantiationLevelId"]
+            current["scaleLevels"] = None
+        else:
+            infos = request.get("scaleInfo")
+            if not isinstance(infos, list) or not infos:
+                raise PlanError("scale to level needs instantiationLevelId or scaleInfo")
+            for n, info in enumerate(infos):
+                if not isinstance(info, dict) or "aspectId" not in info:
+                    raise PlanError(f"scaleInfo[{n}] needs aspectId and scaleLevel")
+                levels[str(info["aspectId"])] = _int(
+                    info.get("scaleLevel"), f"scaleInfo[{n}].scaleLevel"
+                )
+            current["scaleLevels"] = levels
+            current["instantiationLevelId"] = None
+        return Decision(current)
+    if operation == "CHANGE_FLAVOUR":
+        new_flavour = request.get("newFlavourId")
+        if not isinstance(new_flavour, str):
+            raise PlanError("newFlavourId is missing")
+        current["flavourId"] = new_flavour
+        current["instantiationLevelId"] = request.get("instantiationLevelId")
+        current["scaleLevels"] = None
+        if request.get("extVirtualLinks") is not None:
+            current["extVirtualLinks"] = list(request["extVirtualLinks"])
+        return Decision(current)
+    if operation == "HEAL":
+        known = _vnfc_ids(current_plan)
+        wanted = request.get("vnfcInstanceId")
+        params = request.get("additionalParams") or {}
+        if not wanted or params.get("all"):
+            wanted = known
+        if not isinstance(wanted, list):
+            raise PlanError("vnfcInstanceId must be a list of VNFC ids")
+        unknown = [v for v in wanted if v not in known]
+        if unknown:
+            raise PlanError(f"unknown VNFC ids {unknown} (the VNF has: {', '.join(known)})")
+        return Decision(current, heal=sorted(str(v) for v in wanted))
+    if operation == "OPERATE":
+        state = request.get("changeStateTo")
+        if state not in ("STARTED", "STOPPED"):
+            raise PlanError(f"changeStateTo must be STARTED or STOPPED, got {state!r}")
+        vnfcs = request.get("vnfcInstanceId") or (request.get("additionalParams") or {}).get(
+            "vnfcInstanceId"
+        )
+        if vnfcs:
+            known = _vnfc_ids(current_plan)
+            unknown = [v for v in vnfcs if v not in known]
+            if unknown:
+                raise PlanError(f"unknown VNFC ids {unknown} (the VNF has: {', '.join(known)})")
+            stopped = set(current.get("stoppedVnfcs") or [])
+            stopped = stopped | set(vnfcs) if state == "STOPPED" else stopped - set(vnfcs)
+            current["stoppedVnfcs"] = sorted(stopped)
+            if state == "STARTED":
+                current["vnfState"] = "STARTED"
+        else:
+            current["vnfState"] = state
+            current["stoppedVnfcs"] = []
+        return Decision(current)
+    if operation == "CHANGE_EXT_CONN":
+        links = request.get("extVirtualLinks")
+        if not isinstance(links, list) or not links:
+            raise PlanError("extVirtualLinks is missing")
+        by_id = {str(link.get("id")): link for link in current.get("extVirtualLinks") or []}
+        for link in links:
+            if not isinstance(link, dict) or not link.get("id"):
+                raise PlanError("every extVirtualLinks entry needs an id")
+            by_id[str(link["id"])] = link
+        current["extVirtualLinks"] = [by_id[k] for k in sorted(by_id)]
+        return Decision(current)
+    if operation in ("MODIFY_INFO", "CHANGE_VNFPKG"):
+        return Decision(current)
+    raise PlanError(f"unsupported operation {operation!r}")
+
+
+def decide_plan(
+    model: VnfModel,
+    instance_id: str,
+    operation: str,
+    request: dict[str, Any],
+    current_plan: dict[str, Any] | None,
+    vim_mapping: dict[str, Any] | None = None,
+) -> tuple[dict[str, Any], Decision, dict[str, list[str]]]:
+    """(new plan, decision, {added, removed, kept} VNFC ids) for an operation."""
+    decision = next_inputs(model, operation, request, current_plan)
+    new_plan = plan(model, plan_request(instance_id, decision.inputs, vim_mapping))
+    new_plan["inputs"] = decision.inputs
+    before = set(_vnfc_ids(current_plan or {}))
+    after = {v["id"] for v in new_plan["vnfcs"]}
+    delta = {
+        "added": sorted(after - before),
+        "removed": sorted(before - after),
+        "kept": sorted(before & after),
+    }
+    return new_plan, decision, delta

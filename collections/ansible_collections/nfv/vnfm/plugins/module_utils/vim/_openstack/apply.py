@@ -1,0 +1,586 @@
+# Copyright: vnfm-toolkit developers
+# Apache License 2.0 (see LICENSE)
+"""Apply a :class:`Changes` to the cloud (the only module that mutates it).
+
+Independent operations of one step run in a bounded thread pool; steps run in
+dependency order. Deletion: floating IPs, volume detachments, servers (waited
+until gone), ports, volumes, security group rules, subnets, networks, security
+groups, server groups, images. Creation: networks, security groups, server
+groups, volumes and image uploads; subnets and rules; ports; servers (waited
+until ACTIVE); volume attachments; floating IPs. Every resource carries the
+instance's mark from the moment it is created, so a failure part-way leaves
+only resources that the next reconcile reuses or ``remove`` finds.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, TypeVar
+
+from ansible_collections.nfv.vnfm.plugins.module_utils.vim import VimError
+from ansible_collections.nfv.vnfm.plugins.module_utils.vim._openstack import naming
+from ansible_collections.nfv.vnfm.plugins.module_utils.vim._openstack.connect import (
+    call,
+    describe,
+    is_not_found,
+    sdk_errors,
+)
+from ansible_collections.nfv.vnfm.plugins.module_utils.vim._openstack.diff import Changes
+from ansible_collections.nfv.vnfm.plugins.module_utils.vim._openstack.discover import (
+    to_security_group,
+)
+from ansible_collections.nfv.vnfm.plugins.module_utils.vim._openstack.model import (
+    Desired,
+    DNetwork,
+    DPort,
+    DSecurityGroup,
+    DServer,
+    DServerGroup,
+    DVolume,
+    Observed,
+    Rule,
+)
+
+T = TypeVar("T")
+POLL = 1.0
+
+
+@dataclass
+class Settings:
+    workers: int = 8
+    timeout: float = 300.0
+    wait: bool = True
+    tags_on_create: bool | None = None  # Neutron "tag-creation" extension (looked up once)
+
+
+@dataclass
+class Ids:
+    """name -> id of the instance's resources, seeded from discovery, filled on creation."""
+
+    by_kind: dict[str, dict[str, str]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def set(self, kind: str, name: str, value: str) -> None:
+        with self.lock:
+            self.by_kind.setdefault(kind, {})[name] = value
+
+    def get(self, kind: str, name: str) -> str:
+        with self.lock:
+            value = self.by_kind.get(kind, {}).get(name)
+        if value is None:
+            raise VimError(f"{kind} {name} does not exist (an earlier step failed)")
+        return value
+
+
+def parallel(workers: int, func: Callable[[T], object], items: Iterable[T]) -> None:
+    """Run ``func`` on every item (at most ``workers`` at a time); wait for all, then
+    raise one VimError listing every failure."""
+    todo = list(items)
+    if not todo:
+        return
+    errors: list[str] = []
+    if len(todo) == 1:
+        try:
+            func(todo[0])
+        except VimError as exc:
+            errors.append(str(exc))
+    else:
+        with ThreadPoolExecutor(max_workers=min(workers, len(todo))) as pool:
+            for fut in [pool.submit(func, item) for item in todo]:
+                try:
+                    fut.result()
+                except VimError as exc:
+                    errors.append(str(exc))
+    if errors:
+        more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
+        raise VimError("; ".join(errors[:3]) + more)
+
+
+def _delete(what: str, func: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+    """Delete, treating 'already gone' as done."""
+    try:
+        func(*args, **kwargs)
+    except sdk_errors() as exc:
+        if not is_not_found(exc):
+            raise VimError(f"{what}: {describe(exc)}") from None
+
+
+class Applier:
+    def __init__(
+        self, conn: Any, inst: str, settings: Settings, desired: Desired | None, obs: Observed
+    ) -> None:
+        self.conn = conn
+        self.inst = inst
+        self.tag = naming.tag(inst)
+        self.settings = settings
+        self.desired = desired
+        self.obs = obs
+        self.ids = Ids()
+        self._changes = Changes(inst)
+        self._faults: dict[str, str] = {}
+        for kind, table in (
+            ("network", obs.networks),
+            ("subnet", obs.subnets),
+            ("port", obs.ports),
+            ("security group", obs.security_groups),
+            ("server group", obs.server_groups),
+            ("server", obs.servers),
+            ("volume", obs.volumes),
+            ("image", obs.images),
+        ):
+            for name, item in table.items():
+                self.ids.set(kind, name, item.id)
+
+    # -- helpers -----------------------------------------------------------------------------
+    def _deadline(self) -> float:
+        return time.monotonic() + self.settings.timeout
+
+    def _tags_on_create(self) -> bool:
+        if self.settings.tags_on_create is None:
+            ext = call(
+                "look up Neutron extension tag-creation",
+                self.conn.network.find_extension,
+                "tag-creation",
+                ignore_missing=True,
+            )
+            self.settings.tags_on_create = ext is not None
+        return bool(self.settings.tags_on_create)
+
+    def _neutron_create(self, what: str, func: Callable[..., Any], **attrs: Any) -> Any:
+        """Create a tagged Neutron resource (tags in the request when Neutron accepts them)."""
+        attrs.setdefault("description", self.tag)
+        if self._tags_on_create():
+            return call(what, func, tags=[self.tag], **attrs)
+        res = call(what, func, **attrs)
+        call(f"tag {what.removeprefix('create ')}", self.conn.network.set_tags, res, [self.tag])
+        return res
+
+    def _wait(
+        self,
+        what: str,
+        pending: dict[str, str],
+        poll: Callable[[], dict[str, str | None]],
+        done: Callable[[str | None], bool],
+        failed: Callable[[str | None], bool] = lambda s: False,
+        reason: Callable[[str], str] = lambda i: "",
+    ) -> None:
+        """Poll ``poll()`` (id -> status, None = gone) until every pending id is ``done``."""
+        deadline = self._deadline()
+        started = time.monotonic()
+        left = dict(pending)  # id -> name
+        while left:
+            states = poll()
+            bad = []
+            for rid in list(left):
+                state = states.get(rid)
+                if done(state):
+                    del left[rid]
+                elif failed(state):
+                    extra = reason(rid)
+                    bad.append(
+                        f"{what} {left.pop(rid)} is {state or 'gone'}"
+                        + (f": {extra}" if extra else "")
+                    )
+            if bad:
+                raise VimError("; ".join(bad))
+            if not left:
+                return
+            if time.monotonic() >= deadline:
+                secs = int(time.monotonic() - started)
+                late = [
+                    f"{what} {name} still {states.get(rid) or 'absent'}"
+                    for rid, name in left.items()
+                ]
+                raise VimError(", ".join(sorted(late)) + f" after {secs} s")
+            time.sleep(POLL)
+
+    # -- servers -----------------------------------------------------------------------------
+    def _server_states(self) -> dict[str, str | None]:
+        prefix = naming.prefix(self.inst)
+        found = call(
+            "list servers",
+            lambda: list(self.conn.compute.servers(details=True, name=f"^{prefix}-")),
+        )
+        self._faults = {
+            str(s.id): str((getattr(s, "fault", None) or {}).get("message") or "") for s in found
+        }
+        return {str(s.id): str(s.status).upper() for s in found}
+
+    def delete_servers(self) -> None:
+        servers = self._changes.delete_servers
+        if not servers:
+            return
+
+        def one(server: Any) -> None:
+            _delete(f"delete server {server.name}", self.conn.compute.delete_server, server.id)
+
+        parallel(self.settings.workers, one, servers)
+        self._wait(
+            "server",
+            {s.id: s.name for s in servers},
+            self._server_states,
+            lambda s: s is None or s == "DELETED",
+        )
+
+    def create_server(self, want: DServer) -> None:
+        ports = [{"port": self.ids.get("port", p)} for p in want.ports]
+        image = self.ids.get("image", want.image) if want.image_upload else want.image
+        attrs: dict[str, Any] = {
+            "name": want.name,
+            "flavor_id": want.flavor.id,
+            "image_id": image,
+            "networks": ports or "none",
+            "metadata": {naming.TAG_KEY: self.inst, naming.VNFC_KEY: want.vnfc_id},
+            "tags": [self.tag],
+        }
+        if want.server_group:
+            attrs["scheduler_hints"] = {"group": self.ids.get("server group", want.server_group)}
+        if want.availability_zone:
+            attrs["availability_zone"] = want.availability_zone
+        if want.user_data:
+            attrs["user_data"] = want.user_data
+        if want.config_drive:
+            attrs["config_drive"] = True
+        server = call(f"create server {want.name}", self.conn.compute.create_server, **attrs)
+        self.ids.set("server", want.name, str(server.id))
+
+    def wait_servers(self, servers: list[DServer]) -> None:
+        if not servers:
+            return
+        pending = {self.ids.get("server", s.name): s.name for s in servers}
+        self._wait(
+            "server",
+            pending,
+            self._server_states,
+            lambda s: s == "ACTIVE",
+            lambda s: s in ("ERROR", None, "DELETED"),
+            lambda rid: self._faults.get(rid, ""),
+        )
+
+    # -- networks ----------------------------------------------------------------------------
+    def create_network(self, want: DNetwork) -> None:
+        attrs: dict[str, Any] = {"name": want.name}
+        if want.mtu:
+            attrs["mtu"] = want.mtu
+        net = self._neutron_create(
+            f"create network {want.name}", self.conn.network.create_network, **attrs
+        )
+        self.ids.set("network", want.name, str(net.id))
+
+    def create_subnet(self, want: DNetwork) -> None:
+        sub = self._neutron_create(
+            f"create subnet {want.subnet_name}",
+            self.conn.network.create_subnet,
+            name=want.subnet_name,
+            network_id=self.ids.get("network", want.name),
+            cidr=want.cidr,
+            ip_version=want.ip_version,
+            gateway_ip=want.gateway_ip,
+            is_dhcp_enabled=want.dhcp,
+        )
+        self.ids.set("subnet", want.subnet_name, str(sub.id))
+
+    # -- security groups ---------------------------------------------------------------------
+    def _add_rule(self, group: str, rule: Rule) -> None:
+        direction, ether, proto, low, high, remote = rule
+        attrs: dict[str, Any] = {
+            "security_group_id": self.ids.get("security group", group),
+            "direction": direction,
+            "ethertype": ether,
+        }
+        if proto:
+            attrs["protocol"] = proto
+        if low is not None:
+            attrs["port_range_min"] = low
+            attrs["port_range_max"] = high
+        if remote:
+            attrs["remote_ip_prefix"] = remote
+        call(
+            f"add rule {direction} {proto or 'any'} to security group {group}",
+            self.conn.network.create_security_group_rule,
+            **attrs,
+        )
+
+    def create_security_group(self, want: DSecurityGroup) -> None:
+        sg = self._neutron_create(
+            f"create security group {want.name}",
+            self.conn.network.create_security_group,
+            name=want.name,
+        )
+        self.ids.set("security group", want.name, str(sg.id))
+        have = to_security_group(sg)
+        present = set()
+        for rule_id, rule in have.rules:
+            if rule in want.rules:
+                present.add(rule)
+            else:
+                _delete(
+                    f"delete default rule of security group {want.name}",
+                    self.conn.network.delete_security_group_rule,
+                    rule_id,
+                )
+        for rule in want.rules:
+            if rule not in present:
+                self._add_rule(want.name, rule)
+
+    # -- ports -------------------------------------------------------------------------------
+    def _port_attrs(self, want: DPort) -> dict[str, Any]:
+        attrs: dict[str, Any] = {}
+        if want.network.startswith("ext:"):
+            assert self.desired is not None
+            if want.addresses:
+                attrs["fixed_ips"] = [{"ip_address": a} for a in want.addresses]
+        else:
+            assert self.desired is not None
+            subnet = self.ids.get("subnet", naming.subnet_name(want.network))
+            if want.addresses:
+                attrs["fixed_ips"] = [
+                    {"subnet_id": subnet, "ip_address": a} for a in want.addresses
+                ]
+        if want.security_groups:
+            attrs["security_group_ids"] = [
+                self.ids.get("security group", g) for g in want.security_groups
+            ]
+        return attrs
+
+    def create_port(self, want: DPort) -> None:
+        assert self.desired is not None
+        if want.network.startswith("ext:"):
+            network_id = self.desired.ext_networks[want.network].id
+        else:
+            network_id = self.ids.get("network", want.network)
+        attrs = self._port_attrs(want)
+        if want.mac:
+            attrs["mac_address"] = want.mac
+        port = self._neutron_create(
+            f"create port {want.name}",
+            self.conn.network.create_port,
+            name=want.name,
+            network_id=network_id,
+            **attrs,
+        )
+        self.ids.set("port", want.name, str(port.id))
+
+    def update_port(self, want: DPort) -> None:
+        attrs = self._port_attrs(want)
+        if not want.security_groups:
+            owned = {g.id for g in self.obs.security_groups.values()}
+            have = self.obs.ports[want.name].security_group_ids
+            keep = [g for g in have if g not in owned]
+            if not keep:
+                default = call(
+                    "find security group default",
+                    self.conn.network.find_security_group,
+                    "default",
+                    ignore_missing=True,
+                )
+                keep = [str(default.id)] if default is not None else []
+            attrs["security_group_ids"] = keep
+        call(
+            f"update port {want.name}",
+            self.conn.network.update_port,
+            self.ids.get("port", want.name),
+            **attrs,
+        )
+
+    # -- volumes -----------------------------------------------------------------------------
+    def _volume_states(self) -> dict[str, str | None]:
+        found = call("list volumes", lambda: list(self.conn.block_storage.volumes(details=True)))
+        return {str(v.id): str(v.status).lower() for v in found}
+
+    def create_volume(self, want: DVolume) -> None:
+        vol = call(
+            f"create volume {want.name}",
+            self.conn.block_storage.create_volume,
+            name=want.name,
+            size=want.size,
+            metadata={naming.TAG_KEY: self.inst, naming.VNFC_KEY: want.vnfc_id},
+            description=self.tag,
+        )
+        self.ids.set("volume", want.name, str(vol.id))
+
+    def wait_volumes(self, names: dict[str, str], status: str) -> None:
+        """names: volume id -> name."""
+        if names:
+            self._wait(
+                "volume",
+                names,
+                self._volume_states,
+                lambda s: s == status,
+                lambda s: s is None or "error" in str(s),
+            )
+
+    def attach_volume(self, item: tuple[str, str]) -> None:
+        volume, vnfc_id = item
+        assert self.desired is not None
+        server_name = self.desired.servers[vnfc_id].name
+        call(
+            f"attach volume {volume} to server {server_name}",
+            self.conn.compute.create_volume_attachment,
+            self.ids.get("server", server_name),
+            volume_id=self.ids.get("volume", volume),
+        )
+
+    def detach_volume(self, item: tuple[Any, str]) -> None:
+        volume, server_id = item
+        _delete(
+            f"detach volume {volume.name} from server {server_id}",
+            self.conn.compute.delete_volume_attachment,
+            server_id,
+            volume.id,
+        )
+
+    # -- the whole change --------------------------------------------------------------------
+    def run(self, ch: Changes) -> None:
+        self._changes = ch
+        w = self.settings.workers
+        net = self.conn.network
+        # 1. deletions, dependents first
+        parallel(
+            w,
+            lambda f: _delete(f"delete floating IP {f.address}", net.delete_ip, f.id),
+            ch.delete_fips,
+        )
+        if ch.detach_volumes:
+            parallel(w, self.detach_volume, ch.detach_volumes)
+            self.wait_volumes({v.id: v.name for v, _s in ch.detach_volumes}, "available")
+        self.delete_servers()
+        parallel(
+            w, lambda p: _delete(f"delete port {p.name}", net.delete_port, p.id), ch.delete_ports
+        )
+        if ch.delete_volumes:
+            self.wait_volumes({v.id: v.name for v in ch.delete_volumes}, "available")
+            parallel(
+                w,
+                lambda v: _delete(
+                    f"delete volume {v.name}", self.conn.block_storage.delete_volume, v.id
+                ),
+                ch.delete_volumes,
+            )
+        parallel(
+            w,
+            lambda r: _delete(
+                f"delete rule of security group {r[0]}", net.delete_security_group_rule, r[1]
+            ),
+            ch.delete_rules,
+        )
+        parallel(
+            w,
+            lambda s: _delete(f"delete subnet {s.name}", net.delete_subnet, s.id),
+            ch.delete_subnets,
+        )
+        parallel(
+            w,
+            lambda n: _delete(f"delete network {n.name}", net.delete_network, n.id),
+            ch.delete_networks,
+        )
+        parallel(
+            w,
+            lambda g: _delete(f"delete security group {g.name}", net.delete_security_group, g.id),
+            ch.delete_security_groups,
+        )
+        parallel(
+            w,
+            lambda g: _delete(
+                f"delete server group {g.name}", self.conn.compute.delete_server_group, g.id
+            ),
+            ch.delete_server_groups,
+        )
+        parallel(
+            w,
+            lambda i: _delete(f"delete image {i.name}", self.conn.image.delete_image, i.id),
+            ch.delete_images,
+        )
+        if ch.delete_volumes:
+            self._wait(
+                "volume",
+                {v.id: v.name for v in ch.delete_volumes},
+                self._volume_states,
+                lambda s: s is None,
+                lambda s: s is not None and "error" in s,
+            )
+        if self.desired is None:
+            return
+        # 2. creations, in dependency order; independent ones of a step in parallel
+        step1: list[Callable[[], None]] = [
+            *(partial(self.create_network, n) for n in ch.create_networks),
+            *(partial(self.create_security_group, g) for g in ch.create_security_groups),
+            *(partial(self.create_server_group, g) for g in ch.create_server_groups),
+            *(partial(self.create_volume, v) for v in ch.create_volumes),
+            *(partial(self.upload_image, u) for u in ch.uploads),
+            *(partial(self._add_rule, *r) for r in ch.add_rules),
+        ]
+        parallel(w, lambda f: f(), step1)
+        step2: list[Callable[[], None]] = [
+            *(partial(self.create_subnet, n) for n in ch.create_subnets),
+            *(partial(self.update_subnet, *u) for u in ch.update_subnets),
+        ]
+        parallel(w, lambda f: f(), step2)
+        parallel(w, self.create_port, ch.create_ports)
+        parallel(w, self.update_port, ch.update_ports)
+        parallel(w, self.create_server, ch.create_servers)
+        if self.settings.wait or ch.attach_volumes:
+            self.wait_servers(ch.create_servers)
+        if ch.create_volumes:
+            self.wait_volumes(
+                {self.ids.get("volume", v.name): v.name for v in ch.create_volumes}, "available"
+            )
+        if ch.attach_volumes:
+            parallel(w, self.attach_volume, ch.attach_volumes)
+            if self.settings.wait:
+                self.wait_volumes(
+                    {self.ids.get("volume", v): v for v, _c in ch.attach_volumes}, "in-use"
+                )
+        parallel(w, self.create_fip, ch.create_fips)
+
+    def create_server_group(self, want: DServerGroup) -> None:
+        group = call(
+            f"create server group {want.name}",
+            self.conn.compute.create_server_group,
+            name=want.name,
+            policy=want.policy,
+        )
+        self.ids.set("server group", want.name, str(group.id))
+
+    def update_subnet(self, have: Any, want: DNetwork) -> None:
+        call(
+            f"update subnet {want.subnet_name}",
+            self.conn.network.update_subnet,
+            have.id,
+            gateway_ip=want.gateway_ip,
+            is_dhcp_enabled=want.dhcp,
+        )
+
+    def upload_image(self, upload: Any) -> None:
+        image = call(
+            f"upload image {upload.name}",
+            self.conn.image.create_image,
+            upload.name,
+            filename=upload.path,
+            disk_format=upload.disk_format,
+            container_format=upload.container_format,
+            tags=[self.tag],
+            allow_duplicates=True,
+            wait=True,
+            timeout=self.settings.timeout,
+        )
+        self.ids.set("image", upload.name, str(image.id))
+
+    def create_fip(self, want: DPort) -> None:
+        self._neutron_create(
+            f"create floating IP for port {want.name}",
+            self.conn.network.create_ip,
+            floating_network_id=want.floating_network,
+            port_id=self.ids.get("port", want.name),
+        )
+
+
+def apply_changes(
+    conn: Any, ch: Changes, desired: Desired | None, obs: Observed, settings: Settings
+) -> None:
+    Applier(conn, ch.vnf_instance_id, settings, desired, obs).run(ch)

@@ -1,0 +1,173 @@
+# Copyright: vnfm-toolkit developers
+# Apache License 2.0 (see LICENSE)
+"""The ``openstack`` VIM: VNFCs are Nova servers, virtual links Neutron networks.
+
+* internal VL -> network ``<prefix>-<vlId>`` + subnet ``…-subnet`` (plan's CIDR,
+  gateway or none, DHCP);
+* CP -> port ``<prefix>-<vnfcId>-<cpdId>`` with the plan's fixed IPs and MAC; an
+  external CP bound by the request -> port on the network the request's
+  ``extVirtualLinks[].resourceId`` names (fixed IPs when given), plus a floating
+  IP when that ext VL entry says ``floatingIp: true`` (from the VIM connection's
+  ``floatingIpNetwork``, else the first ``router:external`` network) or
+  ``floatingIp: <network name or id>``;
+* security group rules -> one group ``<prefix>-sg-<cpdId>`` per cpd, on its ports;
+* placement rules of scope ``nfvi-node`` -> Nova server groups (``affinity`` /
+  ``anti-affinity``, ``soft-*`` when ``softPlacementPolicies: true``); zone scopes
+  -> availability zones from ``availabilityZones`` (round-robin for anti-affinity);
+* VNFC -> server ``<prefix>-<vnfcId>``: flavor = the plan's ``flavourHint`` if
+  the cloud has it, else ``flavourMap[vduId or hint]``, else the smallest flavor
+  with enough vCPU/RAM/disk; image = ``image.vimImageId``, else
+  ``imageMap[vduId or image name]``, else by name, else uploaded from the
+  package (``package_dir`` + ``image.file``); ``bootData`` -> user data / config drive;
+* volume -> Cinder volume attached to its VNFC (skipped, with a warning, when
+  the cloud has no block storage or ``volumes: false``).
+
+Discovery by tag/metadata/name prefix (see ``_openstack/naming.py``) is the
+only record. VIM connection keys: ``cloud`` or SOL003 ``interfaceInfo`` /
+``accessInfo`` (secrets in ``credentials``), ``vimId``, ``flavourMap``,
+``imageMap``, ``availabilityZone(s)``, ``floatingIpNetwork``,
+``softPlacementPolicies``, ``volumes``, ``workers``.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from ansible_collections.nfv.vnfm.plugins.module_utils.vim import ReconcileResult, VimError
+from ansible_collections.nfv.vnfm.plugins.module_utils.vim._openstack import naming
+from ansible_collections.nfv.vnfm.plugins.module_utils.vim._openstack.apply import (
+    Settings,
+    apply_changes,
+)
+from ansible_collections.nfv.vnfm.plugins.module_utils.vim._openstack.connect import (
+    call,
+    connect,
+)
+from ansible_collections.nfv.vnfm.plugins.module_utils.vim._openstack.diff import (
+    Changes,
+    compute_changes,
+    removal_changes,
+)
+from ansible_collections.nfv.vnfm.plugins.module_utils.vim._openstack.discover import (
+    catalog,
+    discover,
+)
+from ansible_collections.nfv.vnfm.plugins.module_utils.vim._openstack.model import (
+    Desired,
+    Observed,
+    desired_state,
+)
+from ansible_collections.nfv.vnfm.plugins.module_utils.vim._openstack.resources import (
+    build_resources,
+    predicted_summary,
+    summary,
+)
+
+__all__ = ["OpenStackDriver"]
+
+
+class OpenStackDriver:
+    """:class:`~ansible_collections.nfv.vnfm.plugins.module_utils.vim.VimDriver` of ``vimType: openstack``."""
+
+    def __init__(
+        self,
+        vim: dict[str, Any],
+        credentials: dict[str, Any] | None = None,
+        *,
+        wait: bool = True,
+        timeout: float = 300,
+        package_dir: str | None = None,
+        connection: Any = None,
+    ) -> None:
+        self.vim = dict(vim)
+        self.timeout = float(timeout or 300)
+        self.package_dir = package_dir or self.vim.get("packageDir") or None
+        self.settings = Settings(
+            workers=max(1, int(self.vim.get("workers", 8))),
+            timeout=self.timeout,
+            wait=wait,
+        )
+        self.conn_id = str(
+            self.vim.get("vimId") or self.vim.get("id") or self.vim.get("cloud") or "openstack"
+        )
+        self._credentials = credentials  # never returned nor logged
+        self._conn = connection
+        self._has_volumes: bool | None = None
+
+    # -- VimDriver -----------------------------------------------------------------------------
+    def reconcile(
+        self, plan: dict[str, Any], *, heal: list[str], check_mode: bool
+    ) -> ReconcileResult:
+        if not isinstance(plan, dict):
+            raise VimError("plan must be a mapping")
+        inst = naming.check_instance_id(plan.get("vnfInstanceId"))
+        conn = self.connection()
+        has_volumes = self.has_volumes()
+        cat = catalog(conn, plan, self.vim, has_volumes, self.settings.workers)
+        desired = desired_state(plan, self.vim, cat, self.package_dir)
+        obs = discover(conn, inst, has_volumes, self.settings.workers)
+        changes = compute_changes(desired, obs, list(heal or []))
+        return self._run(inst, desired, obs, changes, check_mode)
+
+    def remove(self, vnf_instance_id: str, *, check_mode: bool) -> ReconcileResult:
+        inst = naming.check_instance_id(vnf_instance_id)
+        conn = self.connection()
+        obs = discover(conn, inst, self.has_volumes(), self.settings.workers)
+        return self._run(inst, None, obs, removal_changes(inst, obs), check_mode)
+
+    # -- internals -----------------------------------------------------------------------------
+    def connection(self) -> Any:
+        if self._conn is None:
+            self._conn = connect(self.vim, self._credentials, min(self.timeout, 120.0))
+        return self._conn
+
+    def has_volumes(self) -> bool:
+        if self._has_volumes is None:
+            if self.vim.get("volumes") is False:
+                self._has_volumes = False
+            else:
+                conn = self.connection()
+                self._has_volumes = bool(
+                    call("read the service catalogue", conn.has_service, "block-storage")
+                )
+        return self._has_volumes
+
+    def _run(
+        self,
+        inst: str,
+        desired: Desired | None,
+        obs: Observed,
+        changes: Changes,
+        check_mode: bool,
+    ) -> ReconcileResult:
+        before = summary(obs)
+        final = obs
+        if changes.changed and not check_mode:
+            apply_changes(self.connection(), changes, desired, obs, self.settings)
+            final = self._converge(inst, desired)
+        after = predicted_summary(desired) if check_mode and changes.changed else summary(final)
+        warnings = list(dict.fromkeys(changes.warnings))
+        return ReconcileResult(
+            changed=changes.changed,
+            actions=list(changes.actions) + [f"warning: {w}" for w in warnings],
+            resources=build_resources(self.conn_id, desired, final),
+            diff={"before": before, "after": after, "warnings": warnings},
+        )
+
+    def _converge(self, inst: str, desired: Desired | None) -> Observed:
+        """Rediscover (the cloud is the truth) until it matches the plan, or time out."""
+        deadline = time.monotonic() + self.timeout
+        while True:
+            final = discover(self.connection(), inst, self.has_volumes(), self.settings.workers)
+            if desired is None:
+                remaining = removal_changes(inst, final).actions
+            else:
+                remaining = compute_changes(desired, final).actions
+            if not remaining or not self.settings.wait:
+                return final
+            if time.monotonic() >= deadline:
+                raise VimError(
+                    "the OpenStack VIM did not converge to the plan: " + "; ".join(remaining)
+                )
+            time.sleep(1.0)
