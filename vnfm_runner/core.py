@@ -17,6 +17,7 @@ from ansible_collections.nfv.vnfm.plugins.module_utils.errors import (  # noqa: 
     VnfmError,
 )
 from ansible_collections.nfv.vnfm.plugins.module_utils.plan.decide import (  # noqa: E402
+    CUSTOM,
     HOOK_PREFIX,
     decide_plan,
 )
@@ -39,6 +40,7 @@ from ansible_collections.nfv.vnfm.plugins.module_utils.vnfd.summary import (  # 
 )
 
 __all__ = [
+    "CUSTOM",
     "HOOK_PREFIX",
     "Limits",
     "Package",

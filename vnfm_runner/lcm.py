@@ -19,6 +19,7 @@ from typing import Any
 
 from vnfm_runner import records
 from vnfm_runner.core import (
+    CUSTOM,
     HOOK_PREFIX,
     Limits,
     Package,
@@ -565,6 +566,65 @@ class Vnfm:
             vnfcChanges=stats.get("vnfcChanges"),
         )
 
+    # -- a package's own operations ----------------------------------------------------
+    def run_custom(
+        self,
+        *,
+        instance_id: str,
+        name: str,
+        params: dict[str, Any],
+        on_event: EventSink | None = None,
+        wait: bool = True,
+    ) -> dict[str, Any]:
+        """Run an operation of a vendor interface of the VNFD, recorded like any LCM op."""
+        instance = self._idle_instance(instance_id)
+        if instance.instantiation_state != "INSTANTIATED":
+            raise LcmError(f"VNF instance {instance_id} is NOT_INSTANTIATED")
+        _pkg, model = self._package_for(instance)
+        op_def = self._custom_definition(model, instance, name)
+        request = {"name": name, "interface": op_def.interface, "params": params}
+        op = self._start(instance, CUSTOM, redact(request), {"playbook": op_def.artifact_file})
+        return self._dispatch(op, on_event, wait)
+
+    def _custom_definition(self, model: VnfModel, instance: InstanceRow, name: str) -> Any:
+        flavour = model.flavour(str((instance.desired_state or {}).get("flavourId")))
+        custom = [
+            op for op in (flavour.lcm_operations if flavour else []) if op.interface != "Vnflcm"
+        ]
+        found = next((op for op in custom if op.name == name), None)
+        if found is None or not found.artifact_file:
+            names = ", ".join(sorted(op.name for op in custom if op.artifact_file)) or "none"
+            raise LcmError(f"the VNF's package has no operation {name!r} (it has: {names})", 422)
+        return found
+
+    def _execute_custom(self, op: OperationRow, on_event: EventSink | None) -> None:
+        instance = self.instance(op.vnf_instance_id)
+        pkg, _model = self._package_for(instance)
+        playbook = (op.doc.get("vnfmExecution") or {}).get("playbook")
+        before = records.current_resources(instance.doc)
+        self._set_state(op, "PROCESSING")
+        result = self._run(
+            op,
+            "custom_operation.yml",
+            trusted={
+                "vnfm_vnf_instance_id": instance.id,
+                "vnfm_package_dir": pkg.path,
+                "vnfm_custom_playbook": str(Path(pkg.path) / str(playbook)),
+                "vnfm_operation": CUSTOM,
+            },
+            untrusted={
+                "vnfm_request": op.doc["operationParams"],
+                "vnfm_current_plan": instance.desired_state or {},
+                "vnfm_resources": before,
+                "vnfm_additional_params": op.doc["operationParams"].get("params") or {},
+            },
+            on_event=on_event,
+        )
+        if result.ok:
+            self._set_state(op, "COMPLETED", playbookRuns=result.playbook_runs)
+        else:
+            self._set_state(op, "FAILED_TEMP", error=self._failure(result, "custom operation"))
+
     def _apply_modification(self, instance: InstanceRow, request: dict[str, Any]) -> None:
         self.store.update_instance(instance.id, doc=records.modified(instance.doc, request))
 
@@ -591,7 +651,11 @@ class Vnfm:
             raise NotFound(f"no LCM operation occurrence {op_id}")
         if op.state != "STARTING":
             raise LcmError(f"operation {op_id} is {op.state}, not STARTING")
-        runners = {"INSTANTIATE": self._execute_instantiate, "TERMINATE": self._execute_terminate}
+        runners = {
+            "INSTANTIATE": self._execute_instantiate,
+            "TERMINATE": self._execute_terminate,
+            CUSTOM: self._execute_custom,
+        }
         try:
             runners.get(op.operation, self._execute_generic)(op, on_event)
         except Exception as exc:

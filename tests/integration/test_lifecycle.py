@@ -401,7 +401,12 @@ def test_failing_instantiate_end_hook_is_rolled_back(lifecycle: Lifecycle) -> No
     assert "Fail on purpose" in json.dumps(ops[0].doc.get("error"))
     assert lc.show(inst)["instantiationState"] == "NOT_INSTANTIATED"
     assert_vim_empty(inst)
-    # the runtime dir the hook created is not part of the VIM; see test_rollback_leaves_no_runtime_dir
+    if (RUN_DIR / inst).exists():
+        # Everything above held; only the package's runtime dir is left on the host.
+        pytest.xfail(
+            f"known bug: the rollback runs no package hook, so {RUN_DIR / inst} "
+            "(created by instantiate_end) is left behind"
+        )
 
 
 def test_instantiate_without_net_admin_is_refused_clearly(lifecycle: Lifecycle) -> None:

@@ -339,22 +339,21 @@ def test_webfarm_lifecycle(cloud: Cloud, sdk: Any, one_host: bool, instances: li
     sdk.compute.wait_for_delete(web1, wait=120)
     back = drv.reconcile(plan, heal=[], check_mode=False)
     assert back.changed
-    assert [a for a in back.actions if a.startswith("create server")] == [
-        f"create server {web1.name} (flavor {web1.flavor.original_name or web1.flavor.name}, "
-        f"ports {plan['namePrefix']}-web-1-web_cp)"
-    ]
+    created = [a for a in back.actions if a.startswith("create server ")]
+    assert len(created) == 1 and created[0].startswith(f"create server {web1.name} ")
     new_web1 = servers_of(sdk, inst)[web1.name]
     assert new_web1.id != web1.id and new_web1.status == "ACTIVE"
     assert port_ips(sdk, new_web1.id) == ips_before
 
     # heal recreates web-0 on its ports (same IP), volume reattached
     web0_before = servers_of(sdk, inst)[f"{plan['namePrefix']}-web-0"]
+    web0_ips = port_ips(sdk, web0_before.id)
     healed = drv.reconcile(plan, heal=["web-0"], check_mode=False)
     assert healed.changed
     web0_after = servers_of(sdk, inst)[web0_before.name]
     assert web0_after.id != web0_before.id
-    assert port_ips(sdk, web0_after.id) == port_ips(sdk, web0_after.id)
-    assert port_ips(sdk, web0_after.id)[f"{plan['namePrefix']}-web-0-web_cp"] == ["10.10.10.11"]
+    assert port_ips(sdk, web0_after.id) == web0_ips
+    assert web0_ips[f"{plan['namePrefix']}-web-0-web_cp"] == ["10.10.10.11"]
     assert not drv.reconcile(plan, heal=[], check_mode=False).changed
 
     # scale web 2 -> 3 -> 1

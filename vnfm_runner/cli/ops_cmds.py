@@ -250,7 +250,32 @@ def modify(
     _run(instance_id, "MODIFY_INFO", request, opts)
 
 
+@click.command("run-operation")
+@click.argument("instance_id")
+@click.argument("name")
+@click.option("--params", "params_file", type=click.Path(), help="Parameters (JSON or YAML).")
+@click.option("--no-wait", is_flag=True, help="Print the operation id and return at once.")
+@click.option("--quiet", "-q", is_flag=True, help="No live progress.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+def run_operation(
+    instance_id: str, name: str, params_file: str | None, no_wait: bool, quiet: bool, fmt: str
+) -> None:
+    """Run an operation that the VNF's package defines (a vendor day-2 action)."""
+    try:
+        op = service().run_custom(
+            instance_id=instance_id,
+            name=name,
+            params=load_request(params_file),
+            on_event=Progress(console(), quiet or fmt == "json"),
+            wait=not no_wait,
+        )
+    except (LcmError, PackageError) as exc:
+        fail(f"error: {exc}")
+    finish(op, fmt)
+
+
 COMMANDS = [
+    run_operation,
     scale,
     scale_to_level,
     change_flavour,

@@ -55,7 +55,7 @@ options:
         request that cannot be done.
     type: str
     default: INSTANTIATE
-    choices: [INSTANTIATE, SCALE, SCALE_TO_LEVEL, CHANGE_FLAVOUR, HEAL, OPERATE, CHANGE_EXT_CONN, MODIFY_INFO, CHANGE_VNFPKG]
+    choices: [INSTANTIATE, SCALE, SCALE_TO_LEVEL, CHANGE_FLAVOUR, HEAL, OPERATE, CHANGE_EXT_CONN, MODIFY_INFO, CHANGE_VNFPKG, CUSTOM]
   package:
     description:
       - Path of the VNF package (CSAR zip or directory).
@@ -172,6 +172,7 @@ def main():
                     "CHANGE_EXT_CONN",
                     "MODIFY_INFO",
                     "CHANGE_VNFPKG",
+                    "CUSTOM",
                 ],
             ),
             request=dict(type="dict"),

@@ -32,6 +32,8 @@ HOOK_PREFIX = {
     "MODIFY_INFO": "modify_information",
     "CHANGE_VNFPKG": "change_current_package",
 }
+# A package's own operation (a vendor interface of the VNFD): no VIM change.
+CUSTOM = "CUSTOM"
 
 
 @dataclass
@@ -208,7 +210,7 @@ def next_inputs(
             by_id[str(link["id"])] = link
         current["extVirtualLinks"] = [by_id[k] for k in sorted(by_id)]
         return Decision(current)
-    if operation in ("MODIFY_INFO", "CHANGE_VNFPKG"):
+    if operation in ("MODIFY_INFO", "CHANGE_VNFPKG", "CUSTOM"):
         return Decision(current)
     raise PlanError(f"unsupported operation {operation!r}")
 

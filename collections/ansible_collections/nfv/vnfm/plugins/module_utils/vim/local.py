@@ -9,7 +9,12 @@
   peer on the VL bridge (VIM namespace) or on an external bridge of the host
   (external CPs; the host reaches them through the bridge's ``.1`` address,
   which is also the VNFC's default gateway);
-* volumes: directories ``<stateDir>/<id>/<volume name>``.
+* volumes: directories ``<stateDir>/<id>/<volume name>``;
+* power state (plan's ``powerState``): "off" = no process in the namespace
+  (SIGTERM, SIGKILL after ``killGraceSeconds``) and every interface (lo, CPs)
+  administratively down, "on" = all up; changing it is a modify (same
+  namespace, addresses and MACs), reported as ``metadata.powerState`` of the
+  VNFC's ``vnfcResourceInfo``.
 
 The kernel is the only record: ownership and intent are written in interface
 aliases (see ``_local/naming.py``), so a reconcile or a removal needs nothing
@@ -20,6 +25,7 @@ but the instance id. VIM options (``vim`` dict): ``stateDir``,
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from typing import Any
@@ -38,6 +44,7 @@ from ansible_collections.nfv.vnfm.plugins.module_utils.vim._local.discover impor
 from ansible_collections.nfv.vnfm.plugins.module_utils.vim._local.iproute import Kernel
 from ansible_collections.nfv.vnfm.plugins.module_utils.vim._local.model import (
     DEFAULT_LOCK_FILE,
+    POWER_OFF,
     BridgeState,
     Desired,
     Observed,
@@ -154,7 +161,11 @@ class LocalDriver:
             return [], [], frozenset()
         if not changes.changed:
             return list(obs.vnfcs.values()), list(obs.bridges.values()), obs.volumes
-        vnfcs = changes.keep_vnfcs + changes.create_vnfcs
+        created = [
+            dataclasses.replace(v, gateway=None) if v.power == POWER_OFF else v
+            for v in changes.create_vnfcs
+        ]
+        vnfcs = changes.keep_vnfcs + changes.power_vnfcs + created
         return vnfcs, list(desired.bridges.values()), frozenset(desired.volumes)
 
     def _converge(

@@ -11,6 +11,7 @@ model builder can report ``FILE:LINE: message``.
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 import yaml
@@ -50,6 +51,20 @@ def where(value: Any, key: Any = None) -> tuple[str | None, int | None]:
 
 class _Loader(_BaseLoader):  # type: ignore[misc]
     file_name: str | None = None
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__(stream)
+        self._plain_tags: dict[str, str] = {}
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        # The tag of a plain scalar depends only on its text (no path resolvers
+        # here), and VNFDs repeat the same texts a lot: remember them.
+        if kind is yaml.ScalarNode and implicit[0]:
+            tag = self._plain_tags.get(value)
+            if tag is None:
+                tag = self._plain_tags[value] = super().resolve(kind, value, implicit)
+            return tag
+        return super().resolve(kind, value, implicit)
 
     def construct_mapping(self, node: Any, deep: bool = False) -> LocatedDict:
         if not isinstance(node, yaml.MappingNode):  # pragma: no cover - defensive
@@ -126,7 +141,10 @@ def load_yaml(text: str | bytes, file_name: str, *, max_nodes: int = DEFAULT_MAX
         node = loader.get_single_node()
         if node is None:
             return None
-        if _expanded_size(node, max_nodes) > max_nodes:
+        # Aliases need an anchor ("&") and a reference ("*"): without both, the
+        # document cannot expand beyond its own size and needs no walk.
+        has = (lambda c: c in text) if isinstance(text, str) else (lambda c: c.encode() in text)
+        if has("&") and has("*") and _expanded_size(node, max_nodes) > max_nodes:
             raise PackageError(
                 [
                     Problem(
@@ -136,7 +154,15 @@ def load_yaml(text: str | bytes, file_name: str, *, max_nodes: int = DEFAULT_MAX
                     )
                 ]
             )
-        return loader.construct_document(node)
+        # Construction allocates many small acyclic containers; cyclic garbage
+        # collection passes over them would only cost time.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            return loader.construct_document(node)
+        finally:
+            if collecting:
+                gc.enable()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None

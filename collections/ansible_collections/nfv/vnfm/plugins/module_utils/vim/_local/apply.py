@@ -23,6 +23,8 @@ from ansible_collections.nfv.vnfm.plugins.module_utils.vim._local.discover impor
 from ansible_collections.nfv.vnfm.plugins.module_utils.vim._local.iproute import Kernel
 from ansible_collections.nfv.vnfm.plugins.module_utils.vim._local.model import (
     FIRST_DYNAMIC_HOST,
+    POWER_OFF,
+    POWER_ON,
     BridgeState,
     Desired,
     ExtNetwork,
@@ -89,7 +91,9 @@ def bridge_commands(inst: str, bridges: list[BridgeState], update: list[BridgeSt
 
 
 def _vnfc_commands(inst: str, vnfc: VnfcState, host_ns: str) -> list[str]:
-    cmds = [f"link set dev lo alias {naming.vnfc_alias(inst, vnfc.vnfc_id, vnfc.vdu_id)} up"]
+    """Configure a new VNFC namespace; its interfaces stay down when it is planned off."""
+    up = " up" if vnfc.power == POWER_ON else ""
+    cmds = [f"link set dev lo alias {naming.vnfc_alias(inst, vnfc.vnfc_id, vnfc.vdu_id)}{up}"]
     for cp in vnfc.cps:
         target = naming.vim_netns(inst) if cp.kind == "vl" else host_ns
         mac = f" address {cp.mac}" if cp.mac else ""
@@ -98,11 +102,47 @@ def _vnfc_commands(inst: str, vnfc: VnfcState, host_ns: str) -> list[str]:
             f" peer name {cp.peer} mtu {cp.mtu} netns {target}"
         )
         alias = naming.cp_alias(cp.cpd_id, cp.kind, cp.network, cp.peer, cp.ext_cpd_id, cp.dynamic)
-        cmds.append(f"link set dev {cp.ifname} alias {alias} up")
+        cmds.append(f"link set dev {cp.ifname} alias {alias}{up}")
         cmds += [f"addr add {a} dev {cp.ifname}" for a in cp.addresses]
-    if vnfc.gateway:
+    if vnfc.gateway and up:
         cmds.append(f"route add default via {vnfc.gateway}")
     return cmds
+
+
+def power_commands(vnfc: VnfcState) -> list[str]:
+    """Set every interface of an existing VNFC up or down (addresses and MACs stay)."""
+    ifnames = ["lo", *(cp.ifname for cp in vnfc.cps)]
+    if vnfc.power == POWER_OFF:
+        return [f"link set dev {n} down" for n in ifnames]
+    cmds = [f"link set dev {n} up" for n in ifnames]
+    if vnfc.gateway:  # the kernel dropped it with the interface
+        cmds.append(f"route replace default via {vnfc.gateway}")
+    return cmds
+
+
+def power_vnfcs(
+    kernel: Kernel, vnfcs: list[VnfcState], grace: float, workers: int
+) -> dict[str, list[Any]]:
+    """Power VNFCs on or off; return what the kernel answered (netns -> ``VNFC_QUERY``).
+
+    Powering off first kills every process of the namespace (SIGTERM, SIGKILL
+    after ``grace``), as a removal does, then sets the interfaces down, so the
+    VNFC answers nothing; powering on only sets them up (the software is
+    started by EM configuration).
+    """
+    off = [v.netns for v in vnfcs if v.power == POWER_OFF]
+    pids = [p for found in kernel.netns_pids(off).values() for p in found] if off else []
+    if pids:
+        kernel.kill_pids(pids, grace)
+    found: dict[str, list[Any]] = {}
+
+    def one(vnfc: VnfcState) -> None:
+        found[vnfc.netns] = kernel.query(
+            list(VNFC_QUERY), netns=vnfc.netns, before=power_commands(vnfc), details=False
+        )
+
+    _parallel(workers, one, vnfcs)
+    return found
 
 
 def allocate_ext(
@@ -221,7 +261,7 @@ def _host_links(kernel: Kernel) -> list[dict[str, Any]]:
 def apply_changes(
     kernel: Kernel, ch: Changes, desired: Desired | None, obs: Observed, settings: Settings
 ) -> dict[str, list[Any]]:
-    """Apply ``ch``; return what the kernel answered for the VNFCs it created."""
+    """Apply ``ch``; return what the kernel answered for the VNFCs it created or powered."""
     inst = ch.vnf_instance_id
     vim_ns = naming.vim_netns(inst)
     created: dict[str, list[Any]] = {}
@@ -250,6 +290,8 @@ def apply_changes(
             bridges = {k: b.name for k, b in desired.bridges.items()}
             created = create_vnfcs(kernel, inst, todo, bridges, settings.workers)
         release_ext_bridges(kernel, ch.release_ext)
+    if desired is not None and ch.power_vnfcs:
+        created.update(power_vnfcs(kernel, ch.power_vnfcs, settings.kill_grace, settings.workers))
     for name in ch.create_volumes:
         kernel.make_dir(os.path.join(settings.state_dir, inst, name))
     for name in ch.delete_volumes:

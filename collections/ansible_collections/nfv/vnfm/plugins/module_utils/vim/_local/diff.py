@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from ansible_collections.nfv.vnfm.plugins.module_utils.vim import VimError
 from ansible_collections.nfv.vnfm.plugins.module_utils.vim._local import naming
 from ansible_collections.nfv.vnfm.plugins.module_utils.vim._local.model import (
+    POWER_OFF,
+    POWER_ON,
     BridgeState,
     CpState,
     Desired,
@@ -34,6 +36,9 @@ class Changes:
     delete_vnfcs: list[VnfcState] = field(default_factory=list)  # observed states
     create_vnfcs: list[VnfcState] = field(default_factory=list)  # desired states
     keep_vnfcs: list[VnfcState] = field(default_factory=list)  # observed, unchanged
+    # observed VNFCs whose power state changes (a modify: same namespace, addresses,
+    # MACs), with the planned power state and gateway
+    power_vnfcs: list[VnfcState] = field(default_factory=list)
     delete_bridges: list[BridgeState] = field(default_factory=list)
     create_bridges: list[BridgeState] = field(default_factory=list)
     update_bridges: list[BridgeState] = field(default_factory=list)
@@ -96,9 +101,19 @@ def vnfc_differences(want: VnfcState, have: VnfcState, desired: Desired) -> list
             out.append(f"{ifname}: missing")
         else:
             out.extend(cp_differences(cp, have_cps[ifname], desired.ext_networks.get(cp.network)))
-    if want.gateway != have.gateway:
+    # the kernel drops the routes of a down interface: a powered-on VNFC only has one
+    if have.power == POWER_ON and want.gateway != have.gateway:
         out.append(f"default route {have.gateway or '-'} -> {want.gateway or '-'}")
     return out
+
+
+def power_action(want: VnfcState, have: VnfcState) -> str:
+    """The action line of a power change of ``have`` (observed) to ``want.power``."""
+    ifnames = ", ".join(["lo", *(c.ifname for c in have.cps)])
+    if want.power == POWER_OFF:
+        return f"power off {want.netns} (kill its processes; {ifnames} down)"
+    route = f"; default route via {want.gateway}" if want.gateway else ""
+    return f"power on {want.netns} ({ifnames} up{route})"
 
 
 def carry_dynamic(want: VnfcState, have: VnfcState | None, desired: Desired) -> VnfcState:
@@ -174,6 +189,10 @@ def compute_changes(desired: Desired, observed: Observed, heal: list[str] | None
             ch.delete_vnfcs.append(vhave)
             ch.create_vnfcs.append(carry_dynamic(vwant, vhave, desired))
             ch.actions.append(f"replace netns {vwant.netns} ({'; '.join(reasons)})")
+        elif vwant.power != vhave.power:
+            gateway = vwant.gateway if vwant.power == POWER_ON else None
+            ch.power_vnfcs.append(dataclasses.replace(vhave, power=vwant.power, gateway=gateway))
+            ch.actions.append(power_action(vwant, vhave))
         else:
             ch.keep_vnfcs.append(vhave)
     for vnfc_id, vhave in sorted(observed.vnfcs.items()):

@@ -13,6 +13,9 @@ from ansible_collections.nfv.vnfm.plugins.module_utils.vim import VimError
 from ansible_collections.nfv.vnfm.plugins.module_utils.vim._local import naming
 from ansible_collections.nfv.vnfm.plugins.module_utils.vim._local.iproute import Kernel
 from ansible_collections.nfv.vnfm.plugins.module_utils.vim._local.model import (
+    POWER_MIXED,
+    POWER_OFF,
+    POWER_ON,
     BridgeState,
     CpState,
     Observed,
@@ -88,6 +91,7 @@ def parse_vnfc(
     problems: list[str] = []
     vnfc_id, vdu_id = netns[len(naming.instance_prefix(inst)) :], ""
     cps: list[CpState] = []
+    flags: list[bool] = []  # administrative state (UP flag) of lo and of each CP
     for link in links:
         if link.get("ifname") == "lo":
             rec = naming.parse_alias(link.get("ifalias"), "vnfc", 3)
@@ -97,8 +101,7 @@ def parse_vnfc(
                 return None
             else:
                 vdu_id = rec[2]
-            if not _is_up(link):
-                problems.append("lo is down")
+            flags.append(_is_up(link))
             continue
         cp = naming.parse_alias(link.get("ifalias"), "cp", 6)
         if cp is None:
@@ -119,8 +122,7 @@ def parse_vnfc(
             up=_is_up(link),
         )
         cps.append(state)
-        if not state.up:
-            problems.append(f"{state.ifname} is down")
+        flags.append(state.up)
         ports, master = (obs.vl_ports, None) if kind == "vl" else (obs.ext_ports, network)
         if kind == "vl" and network in obs.bridges:
             master = obs.bridges[network].name
@@ -128,7 +130,14 @@ def parse_vnfc(
             problems.append(f"{state.ifname}: peer {peer} missing or not attached to {network}")
     gateway = next((r.get("gateway") for r in routes if r.get("gateway")), None)
     cps.sort(key=lambda c: c.ifname)
-    return VnfcState(vnfc_id, vdu_id, netns, tuple(cps), gateway, tuple(problems))
+    return VnfcState(vnfc_id, vdu_id, netns, tuple(cps), gateway, tuple(problems), power(flags))
+
+
+def power(flags: Sequence[bool]) -> str:
+    """The power state that the interfaces' UP flags (lo and CPs) show."""
+    if all(flags):
+        return POWER_ON
+    return POWER_OFF if not any(flags) else POWER_MIXED
 
 
 def discover(

@@ -20,6 +20,12 @@ DEFAULT_EXTERNAL_NETWORK = {"name": "vnfm-ext0", "cidr": "172.30.250.0/24"}
 DEFAULT_STATE_DIR = "/var/lib/vnfm/local-vim"
 DEFAULT_LOCK_FILE = "/run/vnfm/local-vim.lock"
 FIRST_DYNAMIC_HOST = 10  # dynamic external addresses: first free from .10 upward
+# Power states of a VNFC (plan's ``powerState``). "off": no process runs in the
+# namespace and every interface (lo and the CPs) is administratively down;
+# "on": every interface is up. Discovery reports "mixed" for anything between.
+POWER_ON = "on"
+POWER_OFF = "off"
+POWER_MIXED = "mixed"
 
 
 @dataclass(frozen=True)
@@ -45,6 +51,7 @@ class VnfcState:
     cps: tuple[CpState, ...]
     gateway: str | None = None
     problems: tuple[str, ...] = ()  # why an observed VNFC is broken (→ replace)
+    power: str = POWER_ON  # POWER_ON | POWER_OFF (| POWER_MIXED when observed)
 
 
 @dataclass(frozen=True)
@@ -222,8 +229,11 @@ def desired_state(
             )
         if len({c.ifname for c in cps}) != len(cps):
             raise VimError(f"plan: {vnfc_id}: two connection points share the same order")
+        power = vnfc.get("powerState") or POWER_ON  # plans before operate had none
+        if power not in (POWER_ON, POWER_OFF):
+            raise VimError(f"plan: {vnfc_id}: powerState must be 'on' or 'off', got {power!r}")
         vnfcs[vnfc_id] = VnfcState(
-            vnfc_id, vdu_id, naming.vnfc_netns(inst, vnfc_id), tuple(cps), gateway
+            vnfc_id, vdu_id, naming.vnfc_netns(inst, vnfc_id), tuple(cps), gateway, power=power
         )
     volumes = {}
     for vol in _list(plan, "volumes"):

@@ -104,6 +104,7 @@ def build_resources(
                 },
                 "storageResourceIds": storage,
                 "vnfcCpInfo": cps_info,
+                "metadata": {"powerState": vnfc.power},
             }
         )
     vl_info: list[dict[str, Any]] = []
@@ -149,6 +150,7 @@ def summary(
         "vnfcs": {
             v.vnfc_id: {
                 "netns": v.netns,
+                "power": v.power,
                 "gateway": v.gateway,
                 "cps": {
                     c.ifname: f"{c.cpd_id} {','.join(c.addresses) or '-'} {c.mac} mtu {c.mtu} on {c.kind}:{c.network}"

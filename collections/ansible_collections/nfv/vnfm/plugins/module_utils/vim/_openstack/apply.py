@@ -526,9 +526,9 @@ class Applier:
         parallel(w, self.create_server, ch.create_servers)
         if self.settings.wait or ch.attach_volumes:
             self.wait_servers(ch.create_servers)
-        if ch.create_volumes:
+        if ch.attach_volumes:  # new ones, and those their deleted server released
             self.wait_volumes(
-                {self.ids.get("volume", v.name): v.name for v in ch.create_volumes}, "available"
+                {self.ids.get("volume", v): v for v, _c in ch.attach_volumes}, "available"
             )
         if ch.attach_volumes:
             parallel(w, self.attach_volume, ch.attach_volumes)
