@@ -61,6 +61,8 @@ def run_playbook(
     secret_vars: dict[str, Any] | None = None,
     on_event: EventSink | None = None,
     timeout: int | None = None,
+    cancel: Callable[[], bool] | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> RunResult:
     """Run ``playbooks/<playbook>`` once; never raises for a failed play.
 
@@ -117,6 +119,7 @@ def run_playbook(
         "ANSIBLE_RETRY_FILES_ENABLED": "false",
         "ANSIBLE_PIPELINING": "true",
         "ANSIBLE_FORKS": "32",
+        **(extra_env or {}),
     }
     started = time.monotonic()
     runner = ansible_runner.run(
@@ -130,6 +133,7 @@ def run_playbook(
         quiet=True,
         timeout=timeout,
         rotate_artifacts=0,
+        cancel_callback=cancel,
     )
     result.duration = time.monotonic() - started
     if secret_vars:

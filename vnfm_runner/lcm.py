@@ -33,6 +33,15 @@ from vnfm_runner.core import (
     package_summary,
     plan,
 )
+from vnfm_runner.engine import (
+    ENGINE_ID,
+    LEASE_TTL,
+    OP_ENV,
+    CancelWatch,
+    Lease,
+    LeaseLost,
+    recover,
+)
 from vnfm_runner.executor import EventSink, RunResult, run_playbook
 from vnfm_runner.paths import PLAYBOOKS_DIR
 from vnfm_runner.secrets import SecretBox, redact
@@ -75,6 +84,8 @@ class Vnfm:
         self.settings = settings
         self.store = store or Store(settings.db_url)
         self.vims = VimRegistry(self.store, SecretBox(settings.home))
+        self._watches: dict[str, CancelWatch] = {}
+        self.recover()
 
     # -- packages -------------------------------------------------------------
     def onboard(self, path: str | Path) -> PackageRow:
@@ -192,6 +203,11 @@ class Vnfm:
             },
             runner_ident=None,
             artifacts_dir=None,
+            desired_before=instance.desired_state,
+            desired_after=None,
+            engine_id=None,
+            # Unclaimed for longer than a lease: its engine never started (recovered).
+            lease_expires_at=now() + LEASE_TTL,
             created_at=now(),
         )
         try:
@@ -236,11 +252,22 @@ class Vnfm:
         timeout: int | None = None,
         suffix: str = "",
     ) -> RunResult:
-        run_dir = self.settings.runs_dir / f"{op.id}{suffix}"
-        ident = f"{op.operation.lower()}{suffix}"
+        # One private data dir per run: a retry or a rollback gets its own.
+        op_dir = self.settings.runs_dir / op.id
+        attempt = len(list(op_dir.iterdir())) + 1 if op_dir.is_dir() else 1
+        ident = f"{attempt}-{op.operation.lower()}{suffix}"
+        run_dir = op_dir / ident
         op.runner_ident = ident
         op.artifacts_dir = str(run_dir / "artifacts" / ident)
         self.store.update_operation(op.id, runner_ident=ident, artifacts_dir=op.artifacts_dir)
+        watch = self._watches.get(op.id)
+
+        def events(event: dict[str, Any]) -> None:
+            if watch is not None:
+                watch.on_event(event)
+            if on_event is not None:
+                on_event(event)
+
         return run_playbook(
             playbook=playbook,
             private_data_dir=run_dir,
@@ -248,9 +275,22 @@ class Vnfm:
             trusted_vars=trusted,
             untrusted_vars=untrusted,
             secret_vars={"vnfm_vim_credentials": credentials or {}},
-            on_event=on_event,
+            on_event=events,
             timeout=timeout,
+            cancel=watch,
+            extra_env={OP_ENV: op.id},
         )
+
+    def _fail(self, op: OperationRow, result: RunResult, what: str) -> None:
+        """FAILED_TEMP with the failure (or the cancellation) described."""
+        if result.status == "canceled":
+            mode = op.doc.get("cancelMode") or "FORCEFUL"
+            error = records.problem(
+                "operation cancelled", f"{what} was cancelled ({mode})", status=409
+            )
+        else:
+            error = self._failure(result, what)
+        self._set_state(op, "FAILED_TEMP", error=error, isCancelPending=False)
 
     @staticmethod
     def _failure(result: RunResult, what: str) -> dict[str, Any]:
@@ -343,6 +383,7 @@ class Vnfm:
                 desired_state=stats["plan"],
                 vim=self.vims.seal(target),
             )
+            self.store.update_operation(op.id, desired_after=stats["plan"])
             self._set_state(
                 op,
                 "COMPLETED",
@@ -351,8 +392,8 @@ class Vnfm:
                 playbookRuns=result.playbook_runs,
             )
             return
-        self._set_state(op, "FAILED_TEMP", error=self._failure(result, "instantiate"))
-        if execution.get("autoRollback", True):
+        self._fail(op, result, "instantiate")
+        if execution.get("autoRollback", True) and result.status != "canceled":
             self._rollback_to_empty(op, instance.id, target, on_event)
 
     def _rollback_to_empty(
@@ -379,7 +420,7 @@ class Vnfm:
         if result.ok:
             self._set_state(op, "ROLLED_BACK")
         else:
-            self._set_state(op, "FAILED_TEMP", error=self._failure(result, "rollback"))
+            self._fail(op, result, "rollback")
 
     # -- terminate ---------------------------------------------------------------------
     def terminate(
@@ -457,7 +498,7 @@ class Vnfm:
                 playbookRuns=result.playbook_runs,
             )
         else:
-            self._set_state(op, "FAILED_TEMP", error=self._failure(result, "terminate"))
+            self._fail(op, result, "terminate")
 
     # -- every other SOL003 operation: decide, reconcile, configure ---------------------
     def run_operation(
@@ -541,7 +582,7 @@ class Vnfm:
         )
         stats = result.stats.get("vnfm_result") or {}
         if not (result.ok and stats.get("plan")):
-            self._set_state(op, "FAILED_TEMP", error=self._failure(result, op.operation.lower()))
+            self._fail(op, result, op.operation.lower())
             return
         new_plan = stats["plan"]
         resources = stats.get("resources") or {}
@@ -556,6 +597,7 @@ class Vnfm:
         if op.operation == "MODIFY_INFO":
             doc = records.modified(doc, request)
         self.store.update_instance(instance.id, doc=doc, **fields)
+        self.store.update_operation(op.id, desired_after=new_plan)
         self._set_state(
             op,
             "COMPLETED",
@@ -623,17 +665,19 @@ class Vnfm:
         if result.ok:
             self._set_state(op, "COMPLETED", playbookRuns=result.playbook_runs)
         else:
-            self._set_state(op, "FAILED_TEMP", error=self._failure(result, "custom operation"))
+            self._fail(op, result, "custom operation")
 
     def _apply_modification(self, instance: InstanceRow, request: dict[str, Any]) -> None:
         self.store.update_instance(instance.id, doc=records.modified(instance.doc, request))
 
     # -- running operations ----------------------------------------------------------------
-    def _dispatch(self, op: OperationRow, on_event: EventSink | None, wait: bool) -> dict[str, Any]:
+    def _dispatch(
+        self, op: OperationRow, on_event: EventSink | None, wait: bool, mode: str = "run"
+    ) -> dict[str, Any]:
         """Run the operation now, or in a detached worker process (wait=False)."""
         if not wait:
             subprocess.Popen(
-                [sys.executable, "-m", "vnfm_runner", "execute-operation", op.id],
+                [sys.executable, "-m", "vnfm_runner", "execute-operation", op.id, "--mode", mode],
                 start_new_session=True,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
@@ -641,31 +685,173 @@ class Vnfm:
                 env={**os.environ, "VNFM_HOME": str(self.settings.home)},
             )
             return op.doc
-        self.execute(op.id, on_event=on_event)
+        self.execute(op.id, on_event=on_event, mode=mode)
         return self.operation(op.id)
 
-    def execute(self, op_id: str, *, on_event: EventSink | None = None) -> None:
-        """Carry out a STARTING operation to its end (used inline and by workers)."""
+    def execute(
+        self,
+        op_id: str,
+        *,
+        on_event: EventSink | None = None,
+        mode: str = "run",
+    ) -> None:
+        """Carry an operation forward (run, retry or rollback) while holding its lease."""
+        allowed = ("STARTING",) if mode == "run" else ("FAILED_TEMP",)
+        try:
+            with Lease(self.store, op_id) as lease:
+                op = self.store.operation(op_id)  # read again under the lease
+                if op is None:
+                    raise NotFound(f"no LCM operation occurrence {op_id}")
+                if op.state not in allowed:
+                    raise LcmError(
+                        f"operation {op_id} is {op.state}; {mode} needs {' or '.join(allowed)}"
+                    )
+                self._watches[op.id] = CancelWatch(self.store, op.id, lease)
+                try:
+                    if mode == "rollback":
+                        self._execute_rollback(op, on_event)
+                    else:
+                        runners = {
+                            "INSTANTIATE": self._execute_instantiate,
+                            "TERMINATE": self._execute_terminate,
+                            CUSTOM: self._execute_custom,
+                        }
+                        runners.get(op.operation, self._execute_generic)(op, on_event)
+                except Exception as exc:
+                    # Whatever broke, the record must not stay PROCESSING.
+                    self._set_state(
+                        op,
+                        "FAILED_TEMP",
+                        error=records.problem("internal error", f"{type(exc).__name__}: {exc}"),
+                    )
+                    raise
+                finally:
+                    self._watches.pop(op.id, None)
+        except LeaseLost as exc:
+            raise LcmError(str(exc)) from None
+
+    # -- the SOL003 task resources of an LcmOpOcc --------------------------------------
+    def _failed_temp(self, op_id: str) -> OperationRow:
         op = self.store.operation(op_id)
         if op is None:
             raise NotFound(f"no LCM operation occurrence {op_id}")
-        if op.state != "STARTING":
-            raise LcmError(f"operation {op_id} is {op.state}, not STARTING")
-        runners = {
-            "INSTANTIATE": self._execute_instantiate,
-            "TERMINATE": self._execute_terminate,
-            CUSTOM: self._execute_custom,
-        }
-        try:
-            runners.get(op.operation, self._execute_generic)(op, on_event)
-        except Exception as exc:
-            # Whatever broke, the record must not stay PROCESSING.
-            self._set_state(
-                op,
-                "FAILED_TEMP",
-                error=records.problem("internal error", f"{type(exc).__name__}: {exc}"),
+        if op.state != "FAILED_TEMP":
+            raise LcmError(
+                f"operation {op_id} is {op.state}; only a FAILED_TEMP operation can do that"
             )
-            raise
+        return op
+
+    def retry(
+        self, op_id: str, *, on_event: EventSink | None = None, wait: bool = True
+    ) -> dict[str, Any]:
+        """Run a FAILED_TEMP operation again (operations are idempotent)."""
+        op = self._failed_temp(op_id)
+        return self._dispatch(op, on_event, wait, mode="retry")
+
+    def rollback(
+        self, op_id: str, *, on_event: EventSink | None = None, wait: bool = True
+    ) -> dict[str, Any]:
+        """Reconcile a FAILED_TEMP operation's instance back to its desired state before it."""
+        op = self._failed_temp(op_id)
+        return self._dispatch(op, on_event, wait, mode="rollback")
+
+    def fail(self, op_id: str) -> dict[str, Any]:
+        """Give up on a FAILED_TEMP operation: FAILED is final; the instance stays as it is."""
+        op = self._failed_temp(op_id)
+        self._set_state(op, "FAILED")
+        return self.operation(op_id)
+
+    def cancel(self, op_id: str, mode: str = "GRACEFUL") -> dict[str, Any]:
+        """Ask a STARTING, PROCESSING or ROLLING_BACK operation to stop."""
+        if mode not in ("GRACEFUL", "FORCEFUL"):
+            raise LcmError(f"cancelMode must be GRACEFUL or FORCEFUL, not {mode!r}", 400)
+        op = self.store.operation(op_id)
+        if op is None:
+            raise NotFound(f"no LCM operation occurrence {op_id}")
+        if op.state not in ("STARTING", "PROCESSING", "ROLLING_BACK"):
+            raise LcmError(f"operation {op_id} is {op.state}; it cannot be cancelled")
+        if op.state == "STARTING" and self.store.claim_operation(op.id, ENGINE_ID, LEASE_TTL):
+            try:  # nobody runs it yet: it ends before it began
+                op = self.store.operation(op_id) or op
+                if op.state == "STARTING":
+                    self._set_state(op, "ROLLED_BACK", cancelMode=mode, isCancelPending=False)
+                    return self.operation(op_id)
+            finally:
+                self.store.release_lease(op.id, ENGINE_ID)
+        op.doc = {**op.doc, "isCancelPending": True, "cancelMode": mode}
+        self.store.update_operation(op.id, doc=op.doc)
+        return self.operation(op_id)
+
+    def _execute_rollback(self, op: OperationRow, on_event: EventSink | None) -> None:
+        instance = self.instance(op.vnf_instance_id)
+        execution = op.doc.get("vnfmExecution") or {}
+        if op.operation == "INSTANTIATE":
+            target = self.vims.unseal(execution.get("vim"))
+            self._rollback_to_empty(op, instance.id, target, on_event)
+            return
+        if op.operation in ("MODIFY_INFO", CUSTOM):
+            self._set_state(op, "ROLLED_BACK")  # nothing was applied: only completion applies
+            return
+        before = op.desired_before or {}
+        pkg, model = self._package_for(instance)
+        prefix = HOOK_PREFIX[op.operation]
+        hooks = self._hooks(
+            model,
+            str(before.get("flavourId")),
+            [f"{prefix}_rollback"],
+            _hooks_enabled(op.doc["operationParams"]),
+            pkg.path,
+        )
+        target = self.vims.unseal(instance.vim)
+        self._set_state(op, "ROLLING_BACK")
+        result = self._run(
+            op,
+            "rollback.yml",
+            trusted={
+                "vnfm_vnf_instance_id": instance.id,
+                "vnfm_package_dir": pkg.path,
+                "vnfm_hooks": {"rollback": hooks[f"{prefix}_rollback"]},
+                "vnfm_operation": op.operation,
+            },
+            untrusted={
+                "vnfm_target_plan": before,
+                "vnfm_vim": target.connection,
+                "vnfm_resources": records.current_resources(instance.doc),
+            },
+            credentials=target.credentials,
+            on_event=on_event,
+            suffix="-rollback",
+        )
+        stats = result.stats.get("vnfm_result") or {}
+        if not result.ok or not stats:
+            self._fail(op, result, "rollback")
+            return
+        resources = stats.get("resources") or {}
+        flavour = model.flavour(str(before.get("flavourId")))
+        max_levels = {a.id: a.max_scale_level for a in (flavour.scaling_aspects if flavour else [])}
+        doc = dict(instance.doc)
+        doc["instantiationState"] = "INSTANTIATED"
+        doc["instantiatedVnfInfo"] = records.instantiated_info(before, resources, max_levels)
+        self.store.update_instance(
+            instance.id, instantiation_state="INSTANTIATED", doc=doc, desired_state=before
+        )
+        self._set_state(op, "ROLLED_BACK", playbookRuns=result.playbook_runs)
+
+    # -- crash recovery ---------------------------------------------------------------
+    def recover(self) -> list[str]:
+        """Move on the operations whose engine died (see engine.py)."""
+
+        def set_state(op_id: str, state: str, detail: str) -> None:
+            op = self.store.operation(op_id)
+            if op is not None:
+                self._set_state(
+                    op,
+                    state,
+                    error=records.problem("engine stopped", detail),
+                    isCancelPending=False,
+                )
+
+        return recover(self.store, set_state)
 
     def operation(self, op_id: str) -> dict[str, Any]:
         row = self.store.operation(op_id)

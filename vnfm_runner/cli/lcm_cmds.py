@@ -164,10 +164,11 @@ def terminate(
 
 @click.command("execute-operation", hidden=True)
 @click.argument("op_id")
-def execute_operation(op_id: str) -> None:
-    """Worker: carry out a STARTING operation (what --no-wait starts)."""
+@click.option("--mode", type=click.Choice(["run", "retry", "rollback"]), default="run")
+def execute_operation(op_id: str, mode: str) -> None:
+    """Worker: carry an operation forward (what --no-wait starts)."""
     try:
-        service().execute(op_id)
+        service().execute(op_id, mode=mode)
     except LcmError as exc:
         fail(f"error: {exc}")
 
@@ -265,6 +266,66 @@ def op_list(instance_id: str | None) -> None:
             ["id", "instance", "operation", "state"],
             [[r.id, r.vnf_instance_id, r.operation, r.state] for r in rows],
         )
+    )
+
+
+def _op_task(op_id: str, action: str, quiet: bool, no_wait: bool, fmt: str) -> None:
+    svc = service()
+    progress = Progress(console(), quiet or fmt == "json")
+    try:
+        if action == "retry":
+            op = svc.retry(op_id, on_event=progress, wait=not no_wait)
+        elif action == "rollback":
+            op = svc.rollback(op_id, on_event=progress, wait=not no_wait)
+        else:
+            op = svc.fail(op_id)
+    except LcmError as exc:
+        fail(f"error: {exc}")
+    expected = {"retry": "COMPLETED", "rollback": "ROLLED_BACK", "fail": "FAILED"}[action]
+    if op["operationState"] == "STARTING" or (no_wait and op["operationState"] == "FAILED_TEMP"):
+        click.echo(op["id"])
+        return
+    if fmt == "json":
+        emit(op, "json")
+    else:
+        click.echo(f"operation {op['id']} {op['operation']}: {op['operationState']}")
+    if op["operationState"] != expected:
+        fail(
+            f"error: {(op.get('error') or {}).get('detail', 'the operation did not end ' + expected)}"
+        )
+
+
+def _task_command(action: str, doc: str) -> click.Command:
+    @click.argument("op_id")
+    @click.option("--quiet", "-q", is_flag=True, help="No live progress.")
+    @click.option("--no-wait", is_flag=True, help="Return at once.")
+    @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+    def command(op_id: str, quiet: bool, no_wait: bool, fmt: str) -> None:
+        _op_task(op_id, action, quiet, no_wait, fmt)
+
+    command.__doc__ = doc
+    return op_group.command(action)(command)
+
+
+_task_command("retry", "Run a FAILED_TEMP operation again.")
+_task_command("rollback", "Return a FAILED_TEMP operation's VNF to its state before it.")
+_task_command("fail", "Mark a FAILED_TEMP operation FAILED (final).")
+
+
+@op_group.command("cancel")
+@click.argument("op_id")
+@click.option(
+    "--mode", type=click.Choice(["GRACEFUL", "FORCEFUL"]), default="GRACEFUL", show_default=True
+)
+def op_cancel(op_id: str, mode: str) -> None:
+    """Cancel a running operation (it ends FAILED_TEMP, or ROLLED_BACK if not begun)."""
+    try:
+        op = service().cancel(op_id, mode)
+    except LcmError as exc:
+        fail(f"error: {exc}")
+    click.echo(
+        f"operation {op['id']} {op['operation']}: {op['operationState']}"
+        + (" (cancel pending)" if op.get("isCancelPending") else "")
     )
 
 

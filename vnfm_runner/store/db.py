@@ -5,11 +5,11 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event, select
+from sqlalchemy import create_engine, event, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -146,6 +146,60 @@ class Store:
                     OperationRow.state.not_in(FINAL_STATES),
                 )
             ).first()
+
+    # -- leases (see engine.py) ------------------------------------------------------
+    def claim_operation(self, op_id: str, engine_id: str, ttl: timedelta) -> bool:
+        """Take the operation unless another engine holds a live lease on it."""
+        stamp = now()
+        with self.session() as s:
+            result = s.execute(
+                update(OperationRow)
+                .where(
+                    OperationRow.id == op_id,
+                    or_(
+                        OperationRow.engine_id.is_(None),
+                        OperationRow.engine_id == engine_id,
+                        OperationRow.lease_expires_at < stamp,
+                    ),
+                )
+                .values(engine_id=engine_id, lease_expires_at=stamp + ttl)
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def renew_lease(self, op_id: str, engine_id: str, ttl: timedelta) -> bool:
+        with self.session() as s:
+            result = s.execute(
+                update(OperationRow)
+                .where(OperationRow.id == op_id, OperationRow.engine_id == engine_id)
+                .values(lease_expires_at=now() + ttl)
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def release_lease(self, op_id: str, engine_id: str) -> None:
+        with self.session() as s:
+            s.execute(
+                update(OperationRow)
+                .where(OperationRow.id == op_id, OperationRow.engine_id == engine_id)
+                .values(engine_id=None, lease_expires_at=None)
+            )
+
+    def expired_operations(self) -> list[OperationRow]:
+        """Running operations (not final, not FAILED_TEMP) whose lease has expired."""
+        with self.session() as s:
+            return list(
+                s.scalars(
+                    select(OperationRow).where(
+                        OperationRow.state.in_(("STARTING", "PROCESSING", "ROLLING_BACK")),
+                        OperationRow.lease_expires_at < now(),
+                    )
+                )
+            )
+
+    def cancel_mode(self, op_id: str) -> str | None:
+        row = self.operation(op_id)
+        if row is None or not row.doc.get("isCancelPending"):
+            return None
+        return str(row.doc.get("cancelMode") or "FORCEFUL")
 
     def operation(self, op_id: str) -> OperationRow | None:
         with self.session() as s:

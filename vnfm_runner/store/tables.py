@@ -49,6 +49,15 @@ class OperationRow(Base):
     doc: Mapped[dict[str, Any]] = mapped_column(JSON)
     runner_ident: Mapped[str | None] = mapped_column(String(255), nullable=True)
     artifacts_dir: Mapped[str | None] = mapped_column(String(4096), nullable=True)
+    # Desired states around the operation: rollback reconciles to the "before" one.
+    desired_before: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    desired_after: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # The engine running it holds a lease it keeps renewing; an expired lease
+    # means the engine died and the operation is recovered (see engine.py).
+    engine_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True, index=True
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
