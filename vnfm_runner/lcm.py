@@ -50,6 +50,9 @@ from vnfm_runner.store.db import BusyError, Store, iso, now
 from vnfm_runner.store.tables import InstanceRow, OperationRow, PackageRow
 from vnfm_runner.vims import VimConfigError, VimRegistry, VimTarget
 
+Submit = Callable[[str, str], None]
+Listener = Callable[[str, dict[str, Any]], None]
+
 # SOL003 operation -> the role and playbook that carry it out.
 ROLE_OF = {
     "SCALE": "scale",
@@ -80,12 +83,29 @@ class NotFound(LcmError):
 class Vnfm:
     """The service layer over one store."""
 
-    def __init__(self, settings: Settings, store: Store | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store | None = None,
+        *,
+        submit: Submit | None = None,
+    ) -> None:
+        """``submit(op_id, mode)`` runs operations asked with wait=False (a server's
+        worker pool); without it, each such operation runs in a detached process."""
         self.settings = settings
         self.store = store or Store(settings.db_url)
         self.vims = VimRegistry(self.store, SecretBox(settings.home))
+        self.submit = submit
+        # Called with (kind, document) on every change an NFVO is told about:
+        # ("operation", VnfLcmOpOcc) at each state change, ("instance_created" |
+        # "instance_deleted", VnfInstance).
+        self.listeners: list[Listener] = []
         self._watches: dict[str, CancelWatch] = {}
         self.recover()
+
+    def _notify(self, kind: str, doc: dict[str, Any]) -> None:
+        for listener in self.listeners:
+            listener(kind, doc)
 
     # -- packages -------------------------------------------------------------
     def onboard(self, path: str | Path) -> PackageRow:
@@ -146,6 +166,7 @@ class Vnfm:
                 created_at=now(),
             )
         )
+        self._notify("instance_created", doc)
         return doc
 
     def instance(self, instance_id: str) -> InstanceRow:
@@ -172,6 +193,7 @@ class Vnfm:
                 f"VNF instance {instance_id} is {row.instantiation_state}; terminate it first"
             )
         self.store.delete_instance(instance_id)
+        self._notify("instance_deleted", row.doc)
 
     def resolve_vim(self, name: str | None, request: dict[str, Any]) -> VimTarget:
         try:
@@ -226,6 +248,7 @@ class Vnfm:
             runner_ident=op.runner_ident,
             artifacts_dir=op.artifacts_dir,
         )
+        self._notify("operation", self.operation(op.id))
 
     def _hooks(
         self, model: VnfModel, flavour_id: str, names: list[str], enabled: bool, package_dir: str
@@ -674,7 +697,11 @@ class Vnfm:
     def _dispatch(
         self, op: OperationRow, on_event: EventSink | None, wait: bool, mode: str = "run"
     ) -> dict[str, Any]:
-        """Run the operation now, or in a detached worker process (wait=False)."""
+        """Run the operation now, or in the background (wait=False)."""
+        self._notify("operation", self.operation(op.id))
+        if not wait and self.submit is not None:
+            self.submit(op.id, mode)
+            return self.operation(op.id)
         if not wait:
             subprocess.Popen(
                 [sys.executable, "-m", "vnfm_runner", "execute-operation", op.id, "--mode", mode],
