@@ -30,6 +30,7 @@ class _Dumper(yaml.SafeDumper):
 
 def _represent_unsafe(dumper: yaml.SafeDumper, data: _Unsafe) -> yaml.Node:
     value = data.value
+    node: yaml.Node
     if isinstance(value, dict):
         node = dumper.represent_dict(value)
     elif isinstance(value, (list, tuple)):
