@@ -43,6 +43,7 @@ from vnfm_runner.engine import (
     recover,
 )
 from vnfm_runner.executor import EventSink, RunResult, run_playbook
+from vnfm_runner.grants import GrantClient, GrantError, GrantRefused, grant_request
 from vnfm_runner.paths import PLAYBOOKS_DIR
 from vnfm_runner.secrets import SecretBox, redact
 from vnfm_runner.settings import Settings
@@ -95,6 +96,7 @@ class Vnfm:
         self.settings = settings
         self.store = store or Store(settings.db_url)
         self.vims = VimRegistry(self.store, SecretBox(settings.home))
+        self.grants = GrantClient(settings)
         self.submit = submit
         # Called with (kind, document) on every change an NFVO is told about:
         # ("operation", VnfLcmOpOcc) at each state change, ("instance_created" |
@@ -369,6 +371,14 @@ class Vnfm:
         hooks = self._hooks(
             model, flavour_id, ["instantiate_start", "instantiate_end"], hooks_enabled, pkg.path
         )
+        try:
+            desired = plan(model, _plan_request(instance.id, request))
+        except PlanError as exc:  # the package changed under us: say so, change nothing
+            self._set_state(op, "FAILED_TEMP", error=records.problem("cannot plan", str(exc), 422))
+            return
+        vim_mapping = self._grant(op, instance, None, desired)
+        if vim_mapping is None:
+            return
         self._set_state(op, "PROCESSING")
         result = self._run(
             op,
@@ -378,6 +388,7 @@ class Vnfm:
                 "vnfm_package_dir": pkg.path,
                 "vnfm_hooks": hooks,
                 "vnfm_operation": "INSTANTIATE",
+                "vnfm_vim_mapping": vim_mapping,
             },
             untrusted={
                 "vnfm_request": request,
@@ -484,6 +495,8 @@ class Vnfm:
         )
         target = self.vims.unseal(instance.vim)
         before = records.current_resources(instance.doc)
+        if self._grant(op, instance, instance.desired_state, None) is None:
+            return
         self._set_state(op, "PROCESSING")
         result = self._run(
             op,
@@ -583,6 +596,16 @@ class Vnfm:
             )
         target = self.vims.unseal(instance.vim)
         before = records.current_resources(instance.doc)
+        try:
+            after, decision, _delta = decide_plan(
+                model, instance.id, op.operation, request, current_plan
+            )
+        except PlanError as exc:
+            self._set_state(op, "FAILED_TEMP", error=records.problem("cannot plan", str(exc), 422))
+            return
+        vim_mapping = self._grant(op, instance, current_plan, after, decision.heal)
+        if vim_mapping is None:
+            return
         self._set_state(op, "PROCESSING")
         result = self._run(
             op,
@@ -592,6 +615,7 @@ class Vnfm:
                 "vnfm_package_dir": pkg.path,
                 "vnfm_hooks": hooks,
                 "vnfm_operation": op.operation,
+                "vnfm_vim_mapping": vim_mapping,
             },
             untrusted={
                 "vnfm_request": request,
@@ -756,6 +780,46 @@ class Vnfm:
                     self._watches.pop(op.id, None)
         except LeaseLost as exc:
             raise LcmError(str(exc)) from None
+
+    # -- grants -----------------------------------------------------------------------------
+    def _grant(
+        self,
+        op: OperationRow,
+        instance: InstanceRow,
+        before: dict[str, Any] | None,
+        after: dict[str, Any] | None,
+        heal: list[str] | None = None,
+    ) -> dict[str, Any] | None:
+        """Ask the NFVO (first run only); the grant's VIM mapping, or None when stopped."""
+        if op.state != "STARTING":
+            return dict((op.doc.get("vnfmExecution") or {}).get("vimMapping") or {})
+        request = grant_request(
+            instance_id=instance.id,
+            op_id=op.id,
+            operation=op.operation,
+            vnfd_id=instance.vnfd_id,
+            before=before,
+            after=after,
+            heal=heal,
+        )
+        try:
+            grant = self.grants.ask(request)
+        except GrantRefused as exc:
+            self._set_state(
+                op, "ROLLED_BACK", error=records.problem("grant refused", str(exc), 403)
+            )
+            return None
+        except GrantError as exc:
+            self._set_state(op, "FAILED_TEMP", error=records.problem("grant failed", str(exc), 503))
+            return None
+        mapping = grant.vim_mapping()
+        op.doc = {
+            **op.doc,
+            "grantId": grant.id,
+            "vnfmExecution": {**(op.doc.get("vnfmExecution") or {}), "vimMapping": mapping},
+        }
+        self.store.update_operation(op.id, doc=op.doc)
+        return mapping
 
     # -- the SOL003 task resources of an LcmOpOcc --------------------------------------
     def _failed_temp(self, op_id: str) -> OperationRow:

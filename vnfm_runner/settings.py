@@ -22,6 +22,14 @@ class Settings(BaseSettings):
     database_url: str | None = None
     default_vim: str = "local"
     python_interpreter: str | None = None  # for the controller's own modules
+    # The NFVO's SOL003 Grant interface; empty: the built-in auto-grant.
+    nfvo_url: str | None = None
+    nfvo_user: str | None = None
+    nfvo_password: str | None = None
+    nfvo_token_url: str | None = None  # OAuth2 client credentials instead of Basic
+    nfvo_client_id: str | None = None
+    nfvo_client_secret: str | None = None
+    grant_timeout: float = 120.0
 
     @property
     def db_url(self) -> str:
