@@ -293,6 +293,9 @@ class Vnfm:
             if on_event is not None:
                 on_event(event)
 
+        params = (op.doc.get("operationParams") or {}).get("additionalParams") or {}
+        task_timeout = _positive(params.get("vnfm_task_timeout"), self.settings.task_timeout)
+        op_timeout = _positive(params.get("vnfm_operation_timeout"), self.settings.operation_timeout)
         return run_playbook(
             playbook=playbook,
             private_data_dir=run_dir,
@@ -301,9 +304,10 @@ class Vnfm:
             untrusted_vars=untrusted,
             secret_vars={"vnfm_vim_credentials": credentials or {}},
             on_event=events,
-            timeout=timeout,
+            timeout=max(timeout or 0, op_timeout),
             cancel=watch,
-            extra_env={OP_ENV: op.id},
+            # A hung hook task fails the operation instead of holding it forever.
+            extra_env={OP_ENV: op.id, "ANSIBLE_TASK_TIMEOUT": str(task_timeout)},
         )
 
     def _fail(self, op: OperationRow, result: RunResult, what: str) -> None:
@@ -324,6 +328,8 @@ class Vnfm:
             detail = f"task {first['task']!r} failed on host {first['host']}: {first['msg']}"
         else:
             detail = f"the {what} playbook ended with status {result.status} (rc {result.rc})"
+            if result.status == "timeout":
+                detail = f"the {what} playbook did not finish in time (operation timeout)"
             errors = [ln for ln in result.stdout_tail() if "ERROR" in ln]
             if errors:
                 detail += ": " + " ".join(errors)[:2000]
@@ -952,6 +958,10 @@ class Vnfm:
         doc["runnerIdent"] = row.runner_ident
         doc["artifactsDir"] = row.artifacts_dir
         return doc
+
+
+def _positive(value: Any, default: int) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else default
 
 
 def _hooks_enabled(request: dict[str, Any]) -> bool:

@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     nfvo_client_id: str | None = None
     nfvo_client_secret: str | None = None
     grant_timeout: float = 120.0
+    # Bounds that keep nothing PROCESSING forever; a request's additionalParams
+    # vnfm_task_timeout / vnfm_operation_timeout override them.
+    task_timeout: int = 600
+    operation_timeout: int = 3600
 
     @property
     def db_url(self) -> str:
