@@ -119,7 +119,12 @@ def vnfd(vdus: int) -> dict[str, Any]:
         for g in range(len(groups))
     }
     policies: list[dict[str, Any]] = [
-        {"scaling_aspects": {"type": "tosca.policies.nfv.ScalingAspects", "properties": {"aspects": aspects}}},
+        {
+            "scaling_aspects": {
+                "type": "tosca.policies.nfv.ScalingAspects",
+                "properties": {"aspects": aspects},
+            }
+        },
         {
             "initial_delta": {
                 "type": "tosca.policies.nfv.VduInitialDelta",

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import openstack
+import openstack.exceptions
 
 HOST = os.environ.get("TESTBED_HOST", "127.0.0.1")
 STATE = Path(os.environ.get("TESTBED_STATE", "/var/tmp/vnfm-openstack-testbed"))
@@ -46,6 +47,14 @@ PUBLIC_CIDR = "203.0.113.0/24"  # TEST-NET-3: never routed, safe to hand out as 
 def _connect(cloud: str = ADMIN_CLOUD, **kwargs: Any) -> openstack.connection.Connection:
     os.environ["OS_CLIENT_CONFIG_FILE"] = str(CLOUDS_YAML)
     return openstack.connect(cloud=cloud, **kwargs)
+
+
+def _find(find: Callable[..., Any], name: str) -> Any:
+    """``find_*`` by name, None when absent (the SDK deprecates ``ignore_missing=True``)."""
+    try:
+        return find(name, ignore_missing=False)
+    except openstack.exceptions.NotFoundException:
+        return None
 
 
 def _env(name: str) -> str:
@@ -110,8 +119,10 @@ def catalog() -> None:
 
     # Nova and Neutron need the 'service' role as well: this series' policies reserve port
     # binding and server external events to it.
-    service = idc.find_project("service") or idc.create_project(name="service", domain_id="default")
-    user = idc.find_user(SERVICE_USER) or idc.create_user(
+    service = _find(idc.find_project, "service") or idc.create_project(
+        name="service", domain_id="default"
+    )
+    user = _find(idc.find_user, SERVICE_USER) or idc.create_user(
         name=SERVICE_USER,
         password=_env("TESTBED_SERVICE_PASSWORD"),
         domain_id="default",
@@ -120,10 +131,10 @@ def catalog() -> None:
     for role in (admin_role, service_role):
         idc.assign_project_role_to_user(service, user, role)
 
-    demo = idc.find_project(DEMO_PROJECT) or idc.create_project(
+    demo = _find(idc.find_project, DEMO_PROJECT) or idc.create_project(
         name=DEMO_PROJECT, domain_id="default", description="non-admin project of the test bed"
     )
-    demo_user = idc.find_user(DEMO_PROJECT) or idc.create_user(
+    demo_user = _find(idc.find_user, DEMO_PROJECT) or idc.create_user(
         name=DEMO_PROJECT,
         password=_env("TESTBED_DEMO_PASSWORD"),
         domain_id="default",
@@ -140,7 +151,7 @@ def catalog() -> None:
     if WITH_CINDER:
         endpoints["block-storage"] = ("cinderv3", f"http://{HOST}:8776/v3/%(project_id)s")
     for service_type, (name, url) in endpoints.items():
-        svc = idc.find_service(name) or idc.create_service(name=name, type=service_type)
+        svc = _find(idc.find_service, name) or idc.create_service(name=name, type=service_type)
         if not list(idc.endpoints(service_id=svc.id)):
             for interface in ("public", "internal", "admin"):
                 idc.create_endpoint(
@@ -187,10 +198,10 @@ def populate() -> None:
     _wait("a hypervisor", lambda: list(conn.compute.hypervisors()), 180)
 
     for name, (vcpus, ram, disk) in FLAVORS.items():
-        if not conn.compute.find_flavor(name):
+        if not _find(conn.compute.find_flavor, name):
             conn.compute.create_flavor(name=name, vcpus=vcpus, ram=ram, disk=disk, is_public=True)
 
-    if not conn.image.find_image(IMAGE_NAME):
+    if not _find(conn.image.find_image, IMAGE_NAME):
         image = conn.image.create_image(
             name=IMAGE_NAME,
             disk_format="qcow2",
@@ -200,14 +211,14 @@ def populate() -> None:
         )
         conn.image.wait_for_status(image, "active", wait=60, interval=0.5)
 
-    net = conn.network.find_network(PUBLIC_NET) or conn.network.create_network(
+    net = _find(conn.network.find_network, PUBLIC_NET) or conn.network.create_network(
         name=PUBLIC_NET,
         is_router_external=True,
         is_shared=True,
         provider_network_type="flat",
         provider_physical_network="public",
     )
-    if not conn.network.find_subnet(PUBLIC_SUBNET):
+    if not _find(conn.network.find_subnet, PUBLIC_SUBNET):
         conn.network.create_subnet(
             name=PUBLIC_SUBNET,
             network_id=net.id,

@@ -152,9 +152,9 @@ def driver_remove(instance_id: str) -> str | None:
 def brute_force_cleanup(instance_id: str) -> None:
     """Kill, delete and remove whatever still carries the instance id."""
     for ns in instance_netns(instance_id):
-        for pid in _ip("netns", "pids", ns, check=False).split():
+        for word in _ip("netns", "pids", ns, check=False).split():
             with contextlib.suppress(ProcessLookupError, ValueError):
-                os.kill(int(pid), signal.SIGKILL)
+                os.kill(int(word), signal.SIGKILL)
     for pid in instance_processes(instance_id):
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)

@@ -120,39 +120,28 @@ def instantiate_ok(lc: Lifecycle, instance_id: str, *extra: str) -> None:
 
 
 # -- re-running an operation playbook with the service's own inputs ---------------------------------
-def instantiate_inputs(lc: Lifecycle, op_id: str) -> dict[str, Any]:
-    """The run_playbook inputs the service composed for INSTANTIATE ``op_id``.
+def instantiate_recording_inputs(lc: Lifecycle, instance_id: str, request: dict[str, Any]) -> Any:
+    """Instantiate through the service layer, recording the ``run_playbook`` arguments it used.
 
-    The service deletes the extra vars file after each run (it may hold VIM
-    credentials), so the inputs are composed again from the operation record
-    the way ``Vnfm._execute_instantiate`` composes them.
+    The real ``run_playbook`` runs; it is only wrapped to keep its keyword
+    arguments (the service deletes its extra vars file after each run, since it
+    may hold VIM credentials, so they cannot be read back afterwards).
     """
-    svc = lc.service()
-    op = svc.store.operation(op_id)
-    assert op is not None and op.operation == "INSTANTIATE"
-    instance = svc.instance(op.vnf_instance_id)
-    pkg, model = svc._package_for(instance)
-    request = op.doc["operationParams"]
-    target = svc.vims.unseal((op.doc.get("vnfmExecution") or {}).get("vim"))
-    enabled = (request.get("additionalParams") or {}).get("vnfm_hooks", True) is not False
-    hooks = svc._hooks(
-        model, request["flavourId"], ["instantiate_start", "instantiate_end"], enabled, pkg.path
-    )
-    return {
-        "playbook": "instantiate.yml",
-        "trusted_vars": {
-            "vnfm_vnf_instance_id": instance.id,
-            "vnfm_package_dir": pkg.path,
-            "vnfm_hooks": hooks,
-            "vnfm_operation": "INSTANTIATE",
-        },
-        "untrusted_vars": {
-            "vnfm_request": request,
-            "vnfm_vim": target.connection,
-            "vnfm_additional_params": request.get("additionalParams") or {},
-        },
-        "secret_vars": {"vnfm_vim_credentials": target.credentials or {}},
-    }
+    from vnfm_runner import executor
+
+    calls: list[dict[str, Any]] = []
+    real = executor.run_playbook
+
+    def recording(**kwargs: Any) -> Any:
+        calls.append(dict(kwargs))
+        return real(**kwargs)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("vnfm_runner.lcm.run_playbook", recording)
+        op = lc.service().instantiate(instance_id=instance_id, request=request)
+    assert op["operationState"] == "COMPLETED", op.get("error")
+    assert len(calls) == 1, f"the service ran {len(calls)} playbooks"
+    return calls[0]
 
 
 # -- 1. the whole lifecycle through the CLI ----------------------------------------------------------
@@ -164,9 +153,12 @@ def test_lifecycle_create_instantiate_terminate_delete(lifecycle: Lifecycle) -> 
     inst = lc.create(vnfd_id, name="e2e-webfarm")
     assert lc.show(inst)["instantiationState"] == "NOT_INSTANTIATED"
 
-    instantiate_ok(lc, inst, "--level", "small")
+    # instantiate through the service (recording the playbook inputs for the re-run below)
+    inputs = instantiate_recording_inputs(
+        lc, inst, {"flavourId": "default", "instantiationLevelId": "small"}
+    )
 
-    # the SOL003 VnfInstance
+    # the SOL003 VnfInstance, through the CLI
     doc = lc.show(inst)
     assert doc["id"] == inst
     assert doc["instantiationState"] == "INSTANTIATED"
@@ -200,12 +192,13 @@ def test_lifecycle_create_instantiate_terminate_delete(lifecycle: Lifecycle) -> 
     assert len(daemons) == 3, daemons  # lb + 2 webs
 
     # the same playbook with the same inputs changes nothing
-    inputs = instantiate_inputs(lc, ops[0].id)
+    assert inputs["playbook"] == "instantiate.yml"
+    assert inputs["trusted_vars"]["vnfm_vnf_instance_id"] == inst
     assert inputs["trusted_vars"]["vnfm_hooks"]["instantiate_end"].endswith("instantiate_end.yml")
+    inputs.update(private_data_dir=lc.tmp / "rerun", ident="rerun")
     events: list[dict[str, Any]] = []
-    rerun = run_playbook(
-        private_data_dir=lc.tmp / "rerun", ident="rerun", on_event=events.append, **inputs
-    )
+    inputs["on_event"] = events.append
+    rerun = run_playbook(**inputs)
     assert rerun.ok, rerun.failures or rerun.stdout_tail()
     assert rerun.playbook_runs == 1
     result = rerun.stats["vnfm_result"]

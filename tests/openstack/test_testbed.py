@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
+import openstack.exceptions
 import pytest
 
 if TYPE_CHECKING:  # conftest is not importable by name: every test directory has one
@@ -19,6 +20,14 @@ if TYPE_CHECKING:  # conftest is not importable by name: every test directory ha
 pytestmark = [pytest.mark.openstack, pytest.mark.timeout(1800)]
 
 WAIT = 180  # seconds for any status change; the test bed does them in 1-8 s
+
+
+def absent(find: Callable[..., Any], name_or_id: str) -> bool:
+    try:
+        find(name_or_id, ignore_missing=False)
+    except openstack.exceptions.NotFoundException:
+        return True
+    return False
 
 
 @pytest.fixture
@@ -47,11 +56,11 @@ def test_baseline_visible_to_demo_project(openstack_cloud: OpenStackCloud) -> No
     assert flavors["m1.tiny"] == (1, 512, 1)
     assert flavors["m1.small"] == (1, 2048, 20)
     assert flavors["vnfm.small"] == (1, 256, 1)
-    assert conn.image.find_image("cirros") is not None
-    public = conn.network.find_network("public")
-    assert public is not None and public.is_router_external and public.is_shared
-    subnet = conn.network.find_subnet("public-subnet")
-    assert subnet is not None and subnet.cidr == "203.0.113.0/24"
+    assert conn.image.find_image("cirros", ignore_missing=False).status == "active"
+    public = conn.network.find_network("public", ignore_missing=False)
+    assert public.is_router_external and public.is_shared
+    subnet = conn.network.find_subnet("public-subnet", ignore_missing=False)
+    assert subnet.cidr == "203.0.113.0/24"
 
 
 def test_server_on_fixed_ip_port_with_group_and_volume(
@@ -117,7 +126,7 @@ def test_server_on_fixed_ip_port_with_group_and_volume(
         volume = conn.block_storage.create_volume(name=test_id, size=1)
         cleanup(lambda: conn.block_storage.delete_volume(volume, ignore_missing=True))
         conn.block_storage.wait_for_status(volume, "available", wait=WAIT, interval=0.5)
-        conn.compute.create_volume_attachment(server, volume_id=volume.id)
+        conn.compute.create_volume_attachment(server, volume)
         conn.block_storage.wait_for_status(volume, "in-use", wait=WAIT, interval=0.5)
         attached = [a.volume_id for a in conn.compute.volume_attachments(server)]
         assert attached == [volume.id]
@@ -132,10 +141,10 @@ def test_server_on_fixed_ip_port_with_group_and_volume(
     conn.network.delete_network(net)
     conn.compute.delete_server_group(group)
 
-    assert conn.compute.find_server(test_id) is None
+    assert absent(conn.compute.find_server, server.id)
     assert list(conn.compute.servers(tags=test_id)) == []
-    assert conn.compute.find_server_group(test_id) is None
+    assert absent(conn.compute.find_server_group, group.id)
     for kind in ("networks", "subnets", "ports"):
         assert list(getattr(conn.network, kind)(tags=test_id)) == [], kind
     if conn.has_service("block-storage"):
-        assert conn.block_storage.find_volume(test_id) is None
+        assert absent(conn.block_storage.find_volume, volume.id)

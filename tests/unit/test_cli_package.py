@@ -174,9 +174,7 @@ def test_plan_table() -> None:
 
 
 def test_plan_level_and_aspect_together_is_an_error() -> None:
-    result = vnfm(
-        "plan", WEBFARM, "--flavour", "default", "--level", "small", "--aspect", "web=1"
-    )
+    result = vnfm("plan", WEBFARM, "--flavour", "default", "--level", "small", "--aspect", "web=1")
     assert result.returncode != 0
     assert result.stdout == ""
     assert result.stderr.strip() == "give either --level or --aspect, not both"
@@ -199,7 +197,10 @@ def test_plan_level_and_aspect_together_is_an_error() -> None:
             "aspect 'web': scale level 8 is outside 0..7",
         ),
         (["--flavour", "default", "--aspect", "web"], "--aspect 'web': expected ASPECT=LEVEL"),
-        (["--flavour", "default", "--aspect", "web=-1"], "--aspect 'web=-1': expected ASPECT=LEVEL"),
+        (
+            ["--flavour", "default", "--aspect", "web=-1"],
+            "--aspect 'web=-1': expected ASPECT=LEVEL",
+        ),
     ],
 )
 def test_plan_refusals_are_one_clear_line(args: list[str], message: str) -> None:
@@ -237,9 +238,7 @@ def _bad_package(tmp_path: Path) -> tuple[Path, str]:
     ],
     ids=["validate", "show", "show-json", "plan"],
 )
-def test_bad_package_gives_one_located_line_per_problem(
-    tmp_path: Path, command: list[str]
-) -> None:
+def test_bad_package_gives_one_located_line_per_problem(tmp_path: Path, command: list[str]) -> None:
     pkg, text = _bad_package(tmp_path)
     if command[0] == "plan":
         result = vnfm("plan", str(pkg), *command[1:])

@@ -161,7 +161,11 @@ def test_scaling_never_moves_a_vnfc(webfarm: VnfModel) -> None:
         assert vnfc == big_vnfcs[vnfc_id], vnfc_id  # names, addresses, MACs, volumes
     assert small["virtualLinks"] == big["virtualLinks"]
     small_volumes = {v["name"]: v for v in small["volumes"]}
-    assert all(small_volumes[n] == v for n, v in ((v["name"], v) for v in big["volumes"]) if n in small_volumes)
+    assert all(
+        small_volumes[n] == v
+        for n, v in ((v["name"], v) for v in big["volumes"])
+        if n in small_volumes
+    )
 
 
 def test_scale_in_removes_the_highest_indices(webfarm: VnfModel) -> None:
@@ -217,7 +221,9 @@ def test_level_counts_win_over_deltas_and_aspects_override_the_level(tmp_path: P
         "VDU1": 5,
         "VDU2": 1,
     }
-    with_aspects = plan(model, PlanRequest(ID_A, "simple", "instantiation_level_2", {"VDU1_aspect": 1}))
+    with_aspects = plan(
+        model, PlanRequest(ID_A, "simple", "instantiation_level_2", {"VDU1_aspect": 1})
+    )
     assert counts(with_aspects) == {"VDU1": 2, "VDU2": 1}
     assert with_aspects["scaleLevels"] == {"VDU1_aspect": 1}
 
@@ -296,7 +302,9 @@ def test_unknown_aspect_names_the_known_ones(webfarm: VnfModel) -> None:
 
 def test_unknown_ext_cpd_is_refused(webfarm: VnfModel) -> None:
     with pytest.raises(PlanError) as info:
-        plan(webfarm, PlanRequest(ID_A, "default", ext_virtual_links=ext_request("1.2.3.4", cpd="x")))
+        plan(
+            webfarm, PlanRequest(ID_A, "default", ext_virtual_links=ext_request("1.2.3.4", cpd="x"))
+        )
     assert str(info.value) == (
         "extVirtualLinks[0].extCps[0].cpdId 'x' is not an external CP of flavour 'default' "
         "(known: lb_ext_cp)"
@@ -473,7 +481,12 @@ def test_server_groups_from_affinity_rules(tmp_path: Path) -> None:
             "scope": "nfvi-node",
             "vduIds": ["VDU1"],
         },
-        {"name": f"{prefix}-VDU2_affinity", "policy": "affinity", "scope": "zone", "vduIds": ["VDU2"]},
+        {
+            "name": f"{prefix}-VDU2_affinity",
+            "policy": "affinity",
+            "scope": "zone",
+            "vduIds": ["VDU2"],
+        },
     ]
     groups = {v["id"]: v["serverGroup"] for v in result["vnfcs"]}
     assert groups == {
@@ -538,7 +551,10 @@ def test_compute_image_and_vim_mapping(webfarm: VnfModel) -> None:
         PlanRequest(
             ID_A,
             "compact",
-            vim_mapping={"images": {"debian-12-genericcloud": "img-1"}, "flavours": {"lb": "m1.lb"}},
+            vim_mapping={
+                "images": {"debian-12-genericcloud": "img-1"},
+                "flavours": {"lb": "m1.lb"},
+            },
         ),
     )
     assert result["instantiationLevelId"] == "single"

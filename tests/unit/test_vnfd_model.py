@@ -601,7 +601,11 @@ def test_base_model_contents(tmp_path: Path) -> None:
     assert (storage.id, storage.kind, storage.size_gb) == ("VDU1_DATA", "block", 3.0)
     vdu1 = fl.vdu("VDU1")
     assert vdu1 is not None
-    assert (vdu1.num_virtual_cpu, vdu1.virtual_mem_size_mb, vdu1.storage) == (2, 1024.0, ["VDU1_DATA"])
+    assert (vdu1.num_virtual_cpu, vdu1.virtual_mem_size_mb, vdu1.storage) == (
+        2,
+        1024.0,
+        ["VDU1_DATA"],
+    )
     assert fl.initial_deltas == {"VDU1": 1, "VDU2": 1}
     assert {lv.id: lv.vdu_instances for lv in fl.instantiation_levels} == {
         "instantiation_level_1": {"VDU1": 1, "VDU2": 1},
@@ -655,13 +659,13 @@ def test_webfarm_model() -> None:
         ("lb_http_ingress", 80, ["lb_ext_cp"])
     ]
     hooks = {op.name: op for op in default.lcm_operations if op.interface == "Vnflcm"}
-    assert sorted(hooks) == [
+    assert set(hooks) >= {  # the sample may grow more hooks (operate_*, ...)
         "heal_end",
         "instantiate_end",
         "scale_end",
         "scale_start",
         "terminate_start",
-    ]
+    }
     for op in default.lcm_operations:
         assert op.artifact_file == f"Scripts/{op.name}.yml"
         assert (WEBFARM / op.artifact_file).is_file()

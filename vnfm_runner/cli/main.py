@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from vnfm_runner.cli import lcm_cmds, ops_cmds
+from vnfm_runner.cli import lcm_cmds, ops_cmds, serve_cmd
 from vnfm_runner.cli.package_cmds import package_group, plan_cmd
 from vnfm_runner.cli.vim_cmds import vim_group
 
@@ -19,6 +19,7 @@ package_group.add_command(lcm_cmds.onboard)
 cli.add_command(package_group)
 cli.add_command(plan_cmd)
 cli.add_command(vim_group)
+cli.add_command(serve_cmd.serve)
 for op_command in ops_cmds.COMMANDS:
     cli.add_command(op_command)
 for command in (

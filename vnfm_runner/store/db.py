@@ -11,11 +11,12 @@ from typing import Any
 
 from sqlalchemy import create_engine, event, or_, select, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from vnfm_runner.store.tables import Base, InstanceRow, OperationRow, PackageRow, VimRow
+from vnfm_runner.store.tables import FINAL_STATES, InstanceRow, OperationRow, PackageRow, VimRow
 
-FINAL_STATES = ("COMPLETED", "FAILED", "ROLLED_BACK")
+__all__ = ["FINAL_STATES", "BusyError", "Store", "iso", "now"]
 
 
 def now() -> datetime:
@@ -40,7 +41,11 @@ class Store:
             # handling off, every transaction a BEGIN IMMEDIATE.
             event.listen(self.engine, "connect", _sqlite_pragmas)
             event.listen(self.engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
-        Base.metadata.create_all(self.engine)
+        # The schema comes from the migrations (store/migrations/), never create_all.
+        # Imported here so that `python -m vnfm_runner.store.migrate` runs it fresh.
+        from vnfm_runner.store import migrate
+
+        migrate.upgrade(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
@@ -120,22 +125,31 @@ class Store:
 
     # -- operations ------------------------------------------------------------------
     def start_operation(self, row: OperationRow) -> None:
-        """Insert an operation unless the instance has one that is not final."""
-        with self.session() as s:
-            busy = s.scalars(
-                select(OperationRow)
-                .where(
-                    OperationRow.vnf_instance_id == row.vnf_instance_id,
-                    OperationRow.state.not_in(FINAL_STATES),
-                )
-                .with_for_update()
-            ).first()
-            if busy is not None:
-                raise BusyError(
-                    f"VNF instance {row.vnf_instance_id} has operation {busy.id} "
-                    f"({busy.operation}) in state {busy.state}"
-                )
-            s.add(row)
+        """Insert an operation unless the instance has one that is not final.
+
+        SQLite: writers are serialised (BEGIN IMMEDIATE), the check is enough.
+        PostgreSQL: two transactions may both pass the check; the partial unique
+        index (one non-final operation per instance) makes the second insert fail
+        once the first commits, and that failure is the same BusyError.
+        """
+        try:
+            with self.session() as s:
+                busy = s.scalars(
+                    select(OperationRow)
+                    .where(
+                        OperationRow.vnf_instance_id == row.vnf_instance_id,
+                        OperationRow.state.not_in(FINAL_STATES),
+                    )
+                    .with_for_update()
+                ).first()
+                if busy is not None:
+                    raise _busy(row.vnf_instance_id, busy)
+                s.add(row)
+        except IntegrityError:
+            busy = self.active_operation(row.vnf_instance_id)
+            if busy is None or busy.id == row.id:
+                raise  # not the one-operation rule (a duplicate id, say)
+            raise _busy(row.vnf_instance_id, busy) from None
 
     def active_operation(self, instance_id: str) -> OperationRow | None:
         """The instance's operation that is not in a final state, if any."""
@@ -219,6 +233,13 @@ class Store:
                 raise KeyError(op_id)
             for key, value in fields.items():
                 setattr(row, key, copy.deepcopy(value))
+
+
+def _busy(instance_id: str, busy: OperationRow) -> BusyError:
+    return BusyError(
+        f"VNF instance {instance_id} has operation {busy.id} "
+        f"({busy.operation}) in state {busy.state}"
+    )
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

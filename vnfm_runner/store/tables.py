@@ -2,11 +2,45 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, String
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, text
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+# Operation states after which nothing more happens to an operation.
+FINAL_STATES = ("COMPLETED", "FAILED", "ROLLED_BACK")
+# SQL for "the operation is not final": the partial unique index below.
+NOT_FINAL_SQL = "state NOT IN ({})".format(", ".join(f"'{s}'" for s in FINAL_STATES))
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """``DateTime(timezone=True)`` that always holds UTC.
+
+    Written as UTC (a naive value is taken as UTC already): SQLite keeps naive
+    text, so every stored value and every bound comparison value must be in the
+    same zone for ``<`` to mean "earlier". Read back as an aware UTC datetime
+    on every backend (SQLite returns naive, PostgreSQL the session's zone).
+    """
+
+    impl = DateTime
+    cache_ok = True
+
+    def __init__(self) -> None:
+        super().__init__(timezone=True)
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
@@ -22,7 +56,7 @@ class PackageRow(Base):
     summary: Mapped[dict[str, Any]] = mapped_column(JSON)
     onboarding_state: Mapped[str] = mapped_column(String(32))
     operational_state: Mapped[str] = mapped_column(String(32))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class InstanceRow(Base):
@@ -36,11 +70,23 @@ class InstanceRow(Base):
     desired_state: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     # The VIM the instance lives on: {name, connection, credentials: sealed token | None}.
     vim: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class OperationRow(Base):
     __tablename__ = "vnf_lcm_op_occs"
+    __table_args__ = (
+        # One operation at a time per instance, enforced by the database itself
+        # (several processes may share it): at most one row per instance that
+        # is not in a final state. Migration 0002.
+        Index(
+            "uq_vnf_lcm_op_occs_active_instance",
+            "vnf_instance_id",
+            unique=True,
+            sqlite_where=text(NOT_FINAL_SQL),
+            postgresql_where=text(NOT_FINAL_SQL),
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     vnf_instance_id: Mapped[str] = mapped_column(String(36), index=True)
@@ -56,9 +102,9 @@ class OperationRow(Base):
     # means the engine died and the operation is recovered (see engine.py).
     engine_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
     lease_expires_at: Mapped[datetime | None] = mapped_column(
-        DateTime(timezone=True), nullable=True, index=True
+        UTCDateTime(), nullable=True, index=True
     )
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class VimRow(Base):
@@ -70,4 +116,4 @@ class VimRow(Base):
     vim_type: Mapped[str] = mapped_column(String(64))
     connection: Mapped[dict[str, Any]] = mapped_column(JSON)
     credentials: Mapped[str | None] = mapped_column(String(8192), nullable=True)  # sealed
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -38,8 +38,15 @@ def _addresses(cp: dict[str, Any]) -> tuple[list[str], str | None]:
     return addrs, mac
 
 
+def power_state(info: dict[str, Any], plan_vnfc: dict[str, Any]) -> str:
+    """``on`` or ``off``: as the VIM reports it (``metadata.powerState``), else as planned."""
+    reported = (info.get("metadata") or {}).get("powerState")
+    state = reported if reported in ("on", "off") else plan_vnfc.get("powerState")
+    return "off" if state == "off" else "on"
+
+
 def vnfc_context(resources: dict[str, Any], plan: dict[str, Any] | None) -> list[dict[str, Any]]:
-    """One entry per existing VNFC: id, vduId, name, host, cps."""
+    """One entry per existing VNFC: id, vduId, name, host, powerState, cps."""
     planned = {v["id"]: v for v in (plan or {}).get("vnfcs", [])}
     prefix = (plan or {}).get("namePrefix")
     out = []
@@ -71,6 +78,7 @@ def vnfc_context(resources: dict[str, Any], plan: dict[str, Any] | None) -> list
                 "host": name,
                 "resourceId": compute.get("resourceId"),
                 "resourceType": compute.get("vimLevelResourceType"),
+                "powerState": power_state(info, plan_vnfc),
                 "cps": cps,
             }
         )

@@ -22,6 +22,10 @@ description:
     per-instance VIM namespace C(vnfm-<vnfInstanceId>-vim), connection points
     to veth pairs, external connection points to a bridge of the host, and
     volumes to directories.
+  - A VNFC's C(powerState) (C(on), or C(off) after an operate STOPPED) is part of
+    the desired state; changing it modifies the VNFC in place (C(local) VIM - off
+    kills its processes and sets its interfaces down, on sets them up again with
+    the same addresses).
 version_added: "0.1.0"
 author:
   - vnfm-toolkit developers (!UNKNOWN)
@@ -139,6 +143,7 @@ actions:
   sample:
     - create netns vnfm-6f1c2a9b-0000-4000-8000-000000000001-web-1 (eth0 web_cp 10.10.0.11/24 ...)
     - delete netns vnfm-6f1c2a9b-0000-4000-8000-000000000001-web-2
+    - power off vnfm-6f1c2a9b-0000-4000-8000-000000000001-web-0 (kill its processes; lo, eth0 down)
 changed:
   description: Whether the VIM was (or would be) changed.
   returned: always
@@ -161,7 +166,11 @@ resources:
   type: dict
   contains:
     vnfcResourceInfo:
-      description: One entry per VNFC (SOL003 VnfcResourceInfo), sorted by id.
+      description:
+        - One entry per VNFC (SOL003 VnfcResourceInfo), sorted by id.
+        - C(metadata.powerState) is the VNFC's power state as the VIM observes it, C(on) or
+          C(off) (the plan's C(powerState); local VIM, off = no process in the namespace and
+          every interface down).
       type: list
       elements: dict
       sample:
@@ -169,6 +178,7 @@ resources:
           vduId: web
           computeResource: {vimConnectionId: local, resourceId: vnfm-6f1c...-web-0, vimLevelResourceType: linux.netns}
           storageResourceIds: [vnf-6f1c2a9b-web-0-data]
+          metadata: {powerState: "on"}
           vnfcCpInfo:
             - id: vnf-6f1c2a9b-web-0-web_cp
               cpdId: web_cp

@@ -272,9 +272,7 @@ def _build(
     top_node = _vnf_node(top, registry) if top else None
     if top_node is None:
         # A one-file VNFD: the flavour's own VNF node carries descriptor_id & co.
-        top_node = next(
-            (n for n in (_vnf_node(t, registry) for t in flavour_templates) if n), None
-        )
+        top_node = next((n for n in (_vnf_node(t, registry) for t in flavour_templates) if n), None)
     if top_node:
         base_props.update(top_node[1].get("properties") or {})
 

@@ -92,7 +92,9 @@ class Package:
                 raise PackageError([Problem(f"corrupt zip (CSAR) file: {exc}", source)]) from None
             except RuntimeError as exc:  # e.g. an encrypted member
                 shutil.rmtree(temp, ignore_errors=True)
-                raise PackageError([Problem(f"cannot read zip (CSAR) file: {exc}", source)]) from None
+                raise PackageError(
+                    [Problem(f"cannot read zip (CSAR) file: {exc}", source)]
+                ) from None
             except BaseException:
                 shutil.rmtree(temp, ignore_errors=True)
                 raise

@@ -52,20 +52,6 @@ def where(value: Any, key: Any = None) -> tuple[str | None, int | None]:
 class _Loader(_BaseLoader):  # type: ignore[misc]
     file_name: str | None = None
 
-    def __init__(self, stream: Any) -> None:
-        super().__init__(stream)
-        self._plain_tags: dict[str, str] = {}
-
-    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
-        # The tag of a plain scalar depends only on its text (no path resolvers
-        # here), and VNFDs repeat the same texts a lot: remember them.
-        if kind is yaml.ScalarNode and implicit[0]:
-            tag = self._plain_tags.get(value)
-            if tag is None:
-                tag = self._plain_tags[value] = super().resolve(kind, value, implicit)
-            return tag
-        return super().resolve(kind, value, implicit)
-
     def construct_mapping(self, node: Any, deep: bool = False) -> LocatedDict:
         if not isinstance(node, yaml.MappingNode):  # pragma: no cover - defensive
             raise yaml.constructor.ConstructorError(
@@ -137,14 +123,16 @@ def load_yaml(text: str | bytes, file_name: str, *, max_nodes: int = DEFAULT_MAX
     """Parse one YAML document safely; raise PackageError naming file and line."""
     loader = _Loader(text)
     loader.file_name = file_name
+    # Composing and constructing allocate a great many small objects, none of
+    # them garbage: cyclic GC passes over the growing graph only cost time
+    # (5 to 10 times the parse itself for a large VNFD). Pause it meanwhile.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         node = loader.get_single_node()
         if node is None:
             return None
-        # Aliases need an anchor ("&") and a reference ("*"): without both, the
-        # document cannot expand beyond its own size and needs no walk.
-        has = (lambda c: c in text) if isinstance(text, str) else (lambda c: c.encode() in text)
-        if has("&") and has("*") and _expanded_size(node, max_nodes) > max_nodes:
+        if _expanded_size(node, max_nodes) > max_nodes:
             raise PackageError(
                 [
                     Problem(
@@ -154,15 +142,7 @@ def load_yaml(text: str | bytes, file_name: str, *, max_nodes: int = DEFAULT_MAX
                     )
                 ]
             )
-        # Construction allocates many small acyclic containers; cyclic garbage
-        # collection passes over them would only cost time.
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
-            return loader.construct_document(node)
-        finally:
-            if collecting:
-                gc.enable()
+        return loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -173,4 +153,6 @@ def load_yaml(text: str | bytes, file_name: str, *, max_nodes: int = DEFAULT_MAX
     except RecursionError:
         raise PackageError([Problem("YAML nesting too deep", file_name)]) from None
     finally:
+        if collecting:
+            gc.enable()
         loader.dispose()

@@ -66,8 +66,11 @@ class TypeRegistry:
     types: dict[str, dict[str, TypeDef]] = field(
         default_factory=lambda: {kind: {} for kind in TYPE_SECTIONS}
     )
+    # Answers of ancestry() and property_defaults(), asked once per node template.
+    _memo: dict[tuple[str, str, str], Any] = field(default_factory=dict, repr=False)
 
     def add_template(self, template: ServiceTemplate, problems: list[Problem]) -> None:
+        self._memo.clear()
         for kind in TYPE_SECTIONS:
             section = template.data.get(kind) or {}
             if not isinstance(section, dict):
@@ -89,6 +92,9 @@ class TypeRegistry:
 
     def ancestry(self, kind: str, name: str) -> list[str]:
         """``name`` and its ancestors, nearest first (stops at unknown types or loops)."""
+        memo = self._memo.get(("ancestry", kind, name))
+        if memo is not None:
+            return list(memo)
         chain: list[str] = []
         current: str | None = name
         while current and current not in chain:
@@ -98,6 +104,7 @@ class TypeRegistry:
                 break
             parent = typedef.data.get("derived_from")
             current = parent if isinstance(parent, str) else None
+        self._memo["ancestry", kind, name] = tuple(chain)
         return chain
 
     def is_a(self, kind: str, name: str, ancestor: str) -> bool:
@@ -105,6 +112,9 @@ class TypeRegistry:
 
     def property_defaults(self, kind: str, name: str) -> dict[str, Any]:
         """Inherited property defaults, the most derived type winning."""
+        memo = self._memo.get(("defaults", kind, name))
+        if memo is not None:
+            return dict(memo)
         defaults: dict[str, Any] = {}
         for type_name in reversed(self.ancestry(kind, name)):
             typedef = self.types[kind].get(type_name)
@@ -114,6 +124,7 @@ class TypeRegistry:
             for prop, spec in props.items():
                 if isinstance(spec, dict) and "default" in spec:
                     defaults[prop] = spec["default"]
+        self._memo["defaults", kind, name] = dict(defaults)
         return defaults
 
     def check_hierarchy(self, problems: list[Problem]) -> None:

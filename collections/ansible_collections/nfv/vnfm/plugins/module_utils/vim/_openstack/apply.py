@@ -55,7 +55,7 @@ class Settings:
     workers: int = 8
     timeout: float = 300.0
     wait: bool = True
-    tags_on_create: bool | None = None  # Neutron "tag-creation" extension (looked up once)
+    tags_on_create: bool | None = None  # Neutron takes 'tags' in a POST (learnt once)
 
 
 @dataclass
@@ -140,22 +140,19 @@ class Applier:
     def _deadline(self) -> float:
         return time.monotonic() + self.settings.timeout
 
-    def _tags_on_create(self) -> bool:
-        if self.settings.tags_on_create is None:
-            ext = call(
-                "look up Neutron extension tag-creation",
-                self.conn.network.find_extension,
-                "tag-creation",
-                ignore_missing=True,
-            )
-            self.settings.tags_on_create = ext is not None
-        return bool(self.settings.tags_on_create)
-
     def _neutron_create(self, what: str, func: Callable[..., Any], **attrs: Any) -> Any:
-        """Create a tagged Neutron resource (tags in the request when Neutron accepts them)."""
+        """Create a tagged Neutron resource: tags in the request when Neutron accepts them
+        there (learnt from the first refusal), else set right after creation."""
         attrs.setdefault("description", self.tag)
-        if self._tags_on_create():
-            return call(what, func, tags=[self.tag], **attrs)
+        if self.settings.tags_on_create is not False:
+            try:
+                res = call(what, func, tags=[self.tag], **attrs)
+                self.settings.tags_on_create = True
+                return res
+            except VimError as exc:
+                if "'tags' not allowed" not in str(exc):
+                    raise
+                self.settings.tags_on_create = False
         res = call(what, func, **attrs)
         call(f"tag {what.removeprefix('create ')}", self.conn.network.set_tags, res, [self.tag])
         return res

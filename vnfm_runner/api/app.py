@@ -1,0 +1,131 @@
+"""The FastAPI application: ``create_app(settings, service=None)``.
+
+Nothing is built at import time: the factory makes the service (or takes one),
+the worker pool operations run in, the routers and the security around them.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import Response
+from fastapi.security import (
+    HTTPAuthorizationCredentials,
+    HTTPBasic,
+    HTTPBasicCredentials,
+    HTTPBearer,
+)
+
+from vnfm_runner.api import auth as auth_mod
+from vnfm_runner.api import packages, paging, problems, subscriptions, vnflcm
+from vnfm_runner.api.config import ApiSettings, api_settings
+from vnfm_runner.api.context import ApiContext
+from vnfm_runner.api.metrics import Metrics
+from vnfm_runner.api.tables import create_tables
+from vnfm_runner.lcm import Vnfm
+from vnfm_runner.secrets import SecretBox
+from vnfm_runner.settings import Settings
+
+log = logging.getLogger("vnfm.api")
+RECOVER_EVERY = 30.0  # seconds between looks for operations whose engine died
+
+_basic = HTTPBasic(auto_error=False, realm="vnfm")
+_bearer = HTTPBearer(auto_error=False)
+
+
+def create_app(settings: Settings | None = None, service: Vnfm | None = None) -> FastAPI:
+    cfg: ApiSettings = api_settings(settings)
+    pool = ThreadPoolExecutor(max_workers=max(1, cfg.workers), thread_name_prefix="vnfm-op")
+    holder: list[ApiContext] = []
+
+    def submit(op_id: str, mode: str) -> None:
+        holder[0].run_operation(op_id, mode)
+
+    svc = service or Vnfm(cfg, submit=submit)
+    if svc.submit is None:
+        svc.submit = submit
+    authenticator = auth_mod.Authenticator(cfg)
+    ctx = ApiContext(settings=cfg, service=svc, pool=pool, auth=authenticator)
+    holder.append(ctx)
+    create_tables(svc.store)
+    paging.ensure_indexes(svc.store)
+    metrics = Metrics(svc.store)
+    svc.listeners.append(metrics.on_change)
+    registry = subscriptions.SubscriptionRegistry(svc.store, SecretBox(cfg.home))
+    stop = threading.Event()
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        def recover_loop() -> None:
+            while not stop.wait(RECOVER_EVERY):
+                try:
+                    svc.recover()
+                except Exception as exc:
+                    log.warning("recovery pass failed: %s", type(exc).__name__)
+
+        thread = threading.Thread(target=recover_loop, name="vnfm-recover", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    app = FastAPI(
+        title="vnfm-toolkit VNFM",
+        version=vnflcm.API_VERSION,
+        description="ETSI NFV-SOL 003 VNF LCM v2 and SOL005-style VNF package management.",
+        lifespan=lifespan,
+    )
+    app.state.ctx = ctx
+    app.state.subscriptions = registry
+    app.state.metrics = metrics
+    problems.install(app)
+
+    def require_auth(
+        request: Request,
+        _basic_creds: Annotated[HTTPBasicCredentials | None, Depends(_basic)],
+        _token: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> str:
+        return authenticator.check(request)
+
+    app.include_router(auth_mod.router(authenticator))
+    app.include_router(vnflcm.router(ctx, require_auth))
+    app.include_router(subscriptions.router(ctx, registry, require_auth))
+    app.include_router(packages.router(ctx, require_auth))
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics_endpoint(request: Request) -> Response:
+        if not cfg.api_metrics_public:
+            authenticator.check(request)
+        return metrics.render()
+
+    @app.middleware("http")
+    async def version_header(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        path = request.url.path
+        version = None
+        if path.startswith("/vnflcm"):
+            version = vnflcm.API_VERSION
+        elif path.startswith("/vnfpkgm"):
+            version = packages.VERSION
+        asked = request.headers.get("version")
+        if version and asked and asked.split(".")[0] != version.split(".")[0]:
+            response: Response = problems.problem_response(
+                406, f"API version {asked} is not supported here (this is {version})"
+            )
+        else:
+            response = await call_next(request)
+        if version:
+            response.headers["Version"] = version
+        return response
+
+    app.middleware("http")(metrics.middleware)
+    return app

@@ -1,0 +1,129 @@
+"""Keyset paging (SOL013 5.4) over the store's tables, in SQL.
+
+A page is read with ``ORDER BY created_at, id`` after the marker
+``(created_at, id)``; filter terms on indexed columns become SQL, the rest are
+checked on the documents while reading on in batches. Nothing reads a whole table.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from sqlalchemy import Index, and_, or_, select
+from sqlalchemy.orm import InstrumentedAttribute
+
+from vnfm_runner.api import filters
+from vnfm_runner.api.problems import ApiProblem
+from vnfm_runner.store.db import Store
+from vnfm_runner.store.tables import InstanceRow, OperationRow
+
+# Indexes the keyset queries need (created by the server if missing).
+PAGING_INDEXES = (
+    Index("ix_api_vnf_instances_created", InstanceRow.created_at, InstanceRow.id),
+    Index("ix_api_vnf_lcm_op_occs_created", OperationRow.created_at, OperationRow.id),
+)
+
+
+def ensure_indexes(store: Store) -> None:
+    for index in PAGING_INDEXES:
+        index.create(store.engine, checkfirst=True)
+
+
+@dataclass(frozen=True)
+class Table:
+    row: type[InstanceRow] | type[OperationRow]
+    # attribute path of the document -> the column holding the same value
+    columns: dict[str, InstrumentedAttribute[Any]]
+    document: Callable[[Any], dict[str, Any]]
+
+
+def encode_marker(created_at: datetime, row_id: str) -> str:
+    raw = json.dumps([created_at.isoformat(), row_id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_marker(marker: str) -> tuple[datetime, str]:
+    try:
+        padded = marker + "=" * (-len(marker) % 4)
+        stamp, row_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        return datetime.fromisoformat(str(stamp)), str(row_id)
+    except (ValueError, TypeError, binascii.Error):
+        raise ApiProblem(400, "nextpage_opaque_marker is not one this server gave") from None
+
+
+def _sql_conditions(table: Table, terms: list[filters.Term]) -> tuple[list[Any], list[Any]]:
+    """(SQL conditions, terms left to check on documents)."""
+    conds: list[Any] = []
+    rest: list[filters.Term] = []
+    for term in terms:
+        column = table.columns.get(term.attr)
+        if column is None or term.op not in ("eq", "neq", "in", "nin"):
+            rest.append(term)
+        elif term.op in ("eq", "in"):
+            conds.append(column.in_(term.values))
+        else:
+            conds.append(column.not_in(term.values))
+    return conds, rest
+
+
+def _rows(
+    store: Store, table: Table, conds: list[Any], after: tuple[datetime, str] | None, batch: int
+) -> Iterator[Any]:
+    created = table.row.created_at
+    row_id = table.row.id
+    while True:
+        q = select(table.row).where(*conds).order_by(created, row_id).limit(batch)
+        if after is not None:
+            q = q.where(or_(created > after[0], and_(created == after[0], row_id > after[1])))
+        with store.session() as s:
+            rows: list[Any] = list(s.scalars(q))
+        yield from rows
+        if len(rows) < batch:
+            return
+        last = rows[-1]
+        after = (last.created_at, last.id)
+
+
+@dataclass
+class Page:
+    items: list[dict[str, Any]]
+    next_marker: str | None
+
+
+def page(
+    store: Store,
+    table: Table,
+    terms: list[filters.Term],
+    marker: str | None,
+    size: int,
+) -> Page:
+    conds, rest = _sql_conditions(table, terms)
+    after = decode_marker(marker) if marker else None
+    items: list[dict[str, Any]] = []
+    last: Any = None
+    more = False
+    batch = size + 1 if not rest else max(size * 4, 200)
+    for row in _rows(store, table, conds, after, batch):
+        doc = table.document(row)
+        if rest and not filters.matches(rest, doc):
+            continue
+        if len(items) == size:
+            more = True
+            break
+        items.append(doc)
+        last = row
+    next_marker = encode_marker(last.created_at, last.id) if more and last is not None else None
+    return Page(items, next_marker)
+
+
+def next_link(base_url: str, path: str, query: dict[str, str], marker: str) -> str:
+    params = {k: v for k, v in query.items() if k != "nextpage_opaque_marker"}
+    params["nextpage_opaque_marker"] = marker
+    return f'<{base_url.rstrip("/")}{path}?{urlencode(params)}>; rel="next"'
