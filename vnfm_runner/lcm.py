@@ -26,7 +26,6 @@ from vnfm_runner.core import (
     PackageError,
     PlanError,
     PlanRequest,
-    VnfmError,
     VnfModel,
     decide_plan,
     load_vnf,
@@ -42,6 +41,7 @@ from vnfm_runner.engine import (
     LeaseLost,
     recover,
 )
+from vnfm_runner.errors import LcmError, NotFound, VimConfigError
 from vnfm_runner.executor import EventSink, RunResult, run_playbook
 from vnfm_runner.grants import GrantClient, GrantError, GrantRefused, grant_request
 from vnfm_runner.paths import PLAYBOOKS_DIR
@@ -49,7 +49,7 @@ from vnfm_runner.secrets import SecretBox, redact
 from vnfm_runner.settings import Settings
 from vnfm_runner.store.db import BusyError, Store, iso, now
 from vnfm_runner.store.tables import InstanceRow, OperationRow, PackageRow
-from vnfm_runner.vims import VimConfigError, VimRegistry, VimTarget
+from vnfm_runner.vims import VimRegistry, VimTarget
 
 Submit = Callable[[str, str], None]
 Listener = Callable[[str, dict[str, Any]], None]
@@ -66,19 +66,6 @@ ROLE_OF = {
     "MODIFY_INFO": "modify_info",
 }
 GENERIC_OPERATIONS = tuple(ROLE_OF)
-
-
-class LcmError(VnfmError):
-    """A request that cannot be carried out (message is user-facing)."""
-
-    def __init__(self, message: str, status: int = 409) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-class NotFound(LcmError):
-    def __init__(self, message: str) -> None:
-        super().__init__(message, 404)
 
 
 class Vnfm:
@@ -295,7 +282,9 @@ class Vnfm:
 
         params = (op.doc.get("operationParams") or {}).get("additionalParams") or {}
         task_timeout = _positive(params.get("vnfm_task_timeout"), self.settings.task_timeout)
-        op_timeout = _positive(params.get("vnfm_operation_timeout"), self.settings.operation_timeout)
+        op_timeout = _positive(
+            params.get("vnfm_operation_timeout"), self.settings.operation_timeout
+        )
         return run_playbook(
             playbook=playbook,
             private_data_dir=run_dir,
@@ -961,7 +950,9 @@ class Vnfm:
 
 
 def _positive(value: Any, default: int) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else default
+    return (
+        value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else default
+    )
 
 
 def _hooks_enabled(request: dict[str, Any]) -> bool:

@@ -11,17 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from vnfm_runner.errors import VIM_TYPES, VimConfigError
 from vnfm_runner.secrets import REDACTED, SecretBox, redact, split_secrets
 from vnfm_runner.store.db import Store, now
 from vnfm_runner.store.tables import VimRow
 
 LOCAL = "local"
 SOL003_OPENSTACK = "ETSINFV.OPENSTACK_KEYSTONE.V_3"
-VIM_TYPES = ("local", "openstack")
-
-
-class VimConfigError(Exception):
-    """A VIM registration or a vimConnectionInfo that cannot be used."""
 
 
 @dataclass

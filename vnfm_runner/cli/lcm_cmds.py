@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import yaml
@@ -12,11 +12,17 @@ import yaml
 from vnfm_runner.cli.output import console, emit, fail, table
 from vnfm_runner.cli.progress import Progress
 from vnfm_runner.core import PackageError
-from vnfm_runner.lcm import LcmError, Vnfm
-from vnfm_runner.settings import Settings
+from vnfm_runner.errors import LcmError
+
+if TYPE_CHECKING:
+    from vnfm_runner.lcm import Vnfm
 
 
 def service() -> Vnfm:
+    # Imported here: commands that need no records start without the engine.
+    from vnfm_runner.lcm import Vnfm
+    from vnfm_runner.settings import Settings
+
     return Vnfm(Settings())
 
 

@@ -14,7 +14,7 @@ from vnfm_runner.cli.lcm_cmds import finish, load_request, service
 from vnfm_runner.cli.output import console, fail
 from vnfm_runner.cli.progress import Progress
 from vnfm_runner.core import PackageError
-from vnfm_runner.lcm import LcmError
+from vnfm_runner.errors import LcmError
 
 
 def _common(func: Any) -> Any:

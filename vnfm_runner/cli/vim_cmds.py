@@ -6,7 +6,7 @@ import click
 
 from vnfm_runner.cli.lcm_cmds import service
 from vnfm_runner.cli.output import console, emit, fail, table
-from vnfm_runner.vims import VIM_TYPES, VimConfigError
+from vnfm_runner.errors import VIM_TYPES, VimConfigError
 
 
 @click.group("vim")

@@ -9,6 +9,7 @@ A pure function. The same model and request give a byte-identical plan
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -121,7 +122,8 @@ def _ext_bindings(
                 )
             per_vnfc: list[list[str]] = []
             config = ext_cp.get("cpConfig") or {}
-            for key in sorted(config) if isinstance(config, dict) else []:
+            # cpConfig keys map to VNFC indices in natural order (cp2 before cp10).
+            for key in sorted(config, key=_natural) if isinstance(config, dict) else []:
                 addrs: list[str] = []
                 for proto in (config[key] or {}).get("cpProtocolData") or []:
                     ipoe = (proto or {}).get("ipOverEthernet") or {}
@@ -327,6 +329,10 @@ def plan(model: VnfModel, req: PlanRequest) -> dict[str, Any]:
             for cp in flavour.ext_cps
         ],
     }
+
+
+def _natural(key: Any) -> list[Any]:
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", str(key))]
 
 
 def _positions(cps: list[Any]) -> list[tuple[int, Any]]:
