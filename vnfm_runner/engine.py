@@ -77,11 +77,16 @@ def kill_run(op_id: str) -> int:
     """Kill every local process of the operation's run (found by its environment)."""
     killed = 0
     needle = f"{OP_ENV}={op_id}".encode()
+    own_netns = os.stat("/proc/self/ns/net").st_ino
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit() or int(proc.name) == os.getpid():
             continue
         try:
             environ = (proc / "environ").read_bytes()
+            # ansible-playbook and its workers run here; a VNFC's software runs
+            # in the VNFC's namespace and must survive its operation's engine.
+            if os.stat(proc / "ns" / "net").st_ino != own_netns:
+                continue
         except OSError:
             continue
         if needle in environ.split(b"\0"):

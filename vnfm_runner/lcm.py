@@ -49,7 +49,7 @@ from vnfm_runner.secrets import SecretBox, redact
 from vnfm_runner.settings import Settings
 from vnfm_runner.store.db import BusyError, Store, iso, now
 from vnfm_runner.store.tables import InstanceRow, OperationRow, PackageRow
-from vnfm_runner.vims import VimRegistry, VimTarget
+from vnfm_runner.vims import VimRegistry, VimTarget, check_local_vim
 
 Submit = Callable[[str, str], None]
 Listener = Callable[[str, dict[str, Any]], None]
@@ -186,9 +186,12 @@ class Vnfm:
 
     def resolve_vim(self, name: str | None, request: dict[str, Any]) -> VimTarget:
         try:
-            return self.vims.resolve(
+            target = self.vims.resolve(
                 name, request.get("vimConnectionInfo"), self.settings.default_vim
             )
+            if target.vim_type == "local":
+                check_local_vim()  # before anything is recorded
+            return target
         except VimConfigError as exc:
             raise LcmError(str(exc), 422) from None
 
@@ -308,6 +311,14 @@ class Vnfm:
             )
         else:
             error = self._failure(result, what)
+        self._set_state(op, "FAILED_TEMP", error=error, isCancelPending=False)
+
+    def _rollback_failed(self, op: OperationRow, result: RunResult) -> None:
+        """FAILED_TEMP again, keeping the operation's own error beside the rollback's."""
+        original = dict(op.doc.get("error") or {})
+        error = {**original, "rollbackError": self._failure(result, "rollback")}
+        if not original:
+            error = self._failure(result, "rollback")
         self._set_state(op, "FAILED_TEMP", error=error, isCancelPending=False)
 
     @staticmethod
@@ -449,7 +460,7 @@ class Vnfm:
         if result.ok:
             self._set_state(op, "ROLLED_BACK")
         else:
-            self._fail(op, result, "rollback")
+            self._rollback_failed(op, result)
 
     # -- terminate ---------------------------------------------------------------------
     def terminate(
@@ -910,7 +921,7 @@ class Vnfm:
         )
         stats = result.stats.get("vnfm_result") or {}
         if not result.ok or not stats:
-            self._fail(op, result, "rollback")
+            self._rollback_failed(op, result)
             return
         resources = stats.get("resources") or {}
         flavour = model.flavour(str(before.get("flavourId")))

@@ -189,3 +189,24 @@ class VimRegistry:
         return VimTarget(
             str(stored["name"]), dict(stored["connection"]), self.box.open(token) if token else {}
         )
+
+
+CAP_NET_ADMIN = 12
+
+
+def check_local_vim() -> None:
+    """The local VIM needs CAP_NET_ADMIN (not merely uid 0) and iproute2."""
+    import shutil
+
+    if shutil.which("ip") is None:
+        raise VimConfigError("the local VIM needs iproute2 (the 'ip' command); install it")
+    try:
+        status = open("/proc/self/status").read()  # noqa: SIM115 - tiny procfs read
+    except OSError:
+        return  # not Linux procfs: let the driver say what is missing
+    for line in status.splitlines():
+        if line.startswith("CapEff:") and not int(line.split()[1], 16) >> CAP_NET_ADMIN & 1:
+            raise VimConfigError(
+                "the local VIM needs root or CAP_NET_ADMIN to create network namespaces; "
+                "run vnfm as root (sudo) or grant the capability"
+            )

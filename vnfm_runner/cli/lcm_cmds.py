@@ -338,15 +338,21 @@ def op_cancel(op_id: str, mode: str) -> None:
 @op_group.command("logs")
 @click.argument("op_id")
 def op_logs(op_id: str) -> None:
-    """Print the ansible-playbook output of an operation."""
+    """Print the ansible-playbook output of every run of an operation, oldest first."""
     try:
         doc = service().operation(op_id)
     except LcmError as exc:
         fail(f"error: {exc}")
-    stdout = Path(doc.get("artifactsDir") or "/nonexistent") / "stdout"
-    if not stdout.is_file():
+    artifacts = doc.get("artifactsDir")
+    runs_dir = Path(artifacts).parents[2] if artifacts else None
+    outputs = (
+        sorted(runs_dir.glob("*/artifacts/*/stdout")) if runs_dir and runs_dir.is_dir() else []
+    )
+    if not outputs:
         fail(f"error: no output recorded for {op_id}")
-    click.echo(stdout.read_text(), nl=False)
+    for stdout in sorted(outputs, key=lambda p: int(p.parent.name.split("-", 1)[0])):
+        click.echo(f"===== run {stdout.parent.name}")
+        click.echo(stdout.read_text(errors="replace"), nl=False)
 
 
 @click.command("demo")

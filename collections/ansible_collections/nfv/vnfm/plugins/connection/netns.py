@@ -93,6 +93,13 @@ NETNS_RUN_DIR = "/run/netns"
 _VALID_NETNS = re.compile(r"^[^/\x00\s]{1,255}$")
 
 
+_VNFC_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+def _home() -> str:
+    return os.environ.get("HOME") or "/root"
+
+
 class Connection(ConnectionBase):  # type: ignore[misc]  # ansible ships no type hints
     """Local connection whose commands run inside a network namespace."""
 
@@ -152,7 +159,12 @@ class Connection(ConnectionBase):  # type: ignore[misc]  # ansible ships no type
             sudo = self.get_option("sudo_executable") or "sudo"
             argv = [sudo, "-n", *argv]
             argv += ["setpriv", f"--reuid={euid}", f"--regid={os.getegid()}", "--init-groups"]
-        return [*argv, "/bin/sh", "-c", cmd]
+        # A clean environment, like a login on a real host: nothing of the
+        # controller (its VNFM_*, ANSIBLE_* and credentials) leaks into the
+        # VNFC's processes, and a daemon started here is not mistaken for a
+        # process of the operation that started it.
+        env = ["env", "-i", f"PATH={_VNFC_PATH}", "LANG=C.UTF-8", f"HOME={_home()}"]
+        return [*argv, *env, "/bin/sh", "-c", cmd]
 
     # -- ConnectionBase API ---------------------------------------------
 
