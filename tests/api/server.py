@@ -56,7 +56,8 @@ class Server:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        scheme = "https" if self.env.get("VNFM_TLS_CERT") else "http"
+        return f"{scheme}://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 30.0) -> Server:
         log = self.log_path.open("ab")
@@ -82,7 +83,7 @@ class Server:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited: {self.log_path.read_text()[-3000:]}")
             try:
-                httpx.get(f"{self.url}/vnflcm/api_versions", timeout=1.0)
+                httpx.get(f"{self.url}/vnflcm/api_versions", timeout=1.0, verify=False)
                 return self
             except httpx.HTTPError:
                 time.sleep(0.1)

@@ -15,6 +15,7 @@ import hmac
 import io
 import json
 import shutil
+import ssl
 import subprocess
 import sys
 import threading
@@ -603,3 +604,43 @@ def test_cli_works_alongside_the_server(
         check=True,
     ).stdout.strip()
     assert client.get(f"{INST}/{cli_id}").json()["vnfInstanceName"] == "from-cli"
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl to make a certificate")
+def test_tls(tmp_path: Path) -> None:
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    srv = make_server(tmp_path / "home", tls_cert=str(cert), tls_key=str(key))
+    srv.home.mkdir()
+    try:
+        srv.start()
+        assert srv.url.startswith("https://")
+        ctx = ssl.create_default_context(cafile=str(cert))
+        r = httpx.get(f"{srv.url}{INST}", verify=ctx, auth=("nfvo", PASSWORD))
+        assert r.status_code == 200
+        assert httpx.get(f"{srv.url}{INST}", verify=ctx).status_code == 401
+        with pytest.raises(httpx.HTTPError):  # no plain HTTP on the TLS port
+            httpx.get(f"http://127.0.0.1:{srv.port}{INST}", timeout=5)
+    finally:
+        srv.stop()

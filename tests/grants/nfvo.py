@@ -15,7 +15,9 @@ from typing import Any
 
 
 class NfvoServer(ThreadingHTTPServer):
-    def __init__(self, mode: str = "sync", polls: int = 2, assets: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, mode: str = "sync", polls: int = 2, assets: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.mode = mode
         self.polls = polls
@@ -53,7 +55,9 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, *args: Any) -> None:
         pass
 
-    def _send(self, status: int, body: dict[str, Any] | None, headers: dict[str, str] | None = None) -> None:
+    def _send(
+        self, status: int, body: dict[str, Any] | None, headers: dict[str, str] | None = None
+    ) -> None:
         raw = json.dumps(body).encode() if body is not None else b""
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
@@ -69,7 +73,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.requests.append(request)
         self.server.auth.append(self.headers.get("Authorization"))
         if self.server.mode == "refuse":
-            self._send(403, {"status": 403, "title": "Forbidden", "detail": "no capacity in zone A"})
+            self._send(
+                403, {"status": 403, "title": "Forbidden", "detail": "no capacity in zone A"}
+            )
         elif self.server.mode == "async":
             grant_id = str(uuid.uuid4())
             self.server.pending[grant_id] = (self.server.polls, self.server.grant_for(request))

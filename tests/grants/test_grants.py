@@ -27,15 +27,20 @@ def _plans() -> tuple[dict, dict]:
 
 def test_grant_request_lists_added_and_removed_resources() -> None:
     small, large = _plans()
-    req = grant_request(instance_id=INSTANCE, op_id="op1", operation="SCALE", vnfd_id="v",
-                        before=small, after=large)
+    req = grant_request(
+        instance_id=INSTANCE, op_id="op1", operation="SCALE", vnfd_id="v", before=small, after=large
+    )
     added = {(r["type"], r["id"]) for r in req["addResources"]}
     assert ("COMPUTE", "web-2") in added and ("COMPUTE", "web-3") in added
     assert all(r["type"] != "COMPUTE" or r["id"] in ("web-2", "web-3") for r in req["addResources"])
     assert req["removeResources"] == []
-    back = grant_request(instance_id=INSTANCE, op_id="op2", operation="SCALE", vnfd_id="v",
-                         before=large, after=small)
-    assert {r["id"] for r in back["removeResources"] if r["type"] == "COMPUTE"} == {"web-2", "web-3"}
+    back = grant_request(
+        instance_id=INSTANCE, op_id="op2", operation="SCALE", vnfd_id="v", before=large, after=small
+    )
+    assert {r["id"] for r in back["removeResources"] if r["type"] == "COMPUTE"} == {
+        "web-2",
+        "web-3",
+    }
     constraint = req["placementConstraints"][0]
     assert constraint["affinityOrAntiAffinity"] == "ANTI_AFFINITY"
     assert {r["resourceId"] for r in constraint["resource"]} == {"web-0", "web-1", "web-2", "web-3"}
@@ -47,13 +52,25 @@ def _settings(tmp_path: Path, url: str | None, **extra: str) -> Settings:
 
 @pytest.mark.parametrize("mode", ["sync", "async"])
 def test_client_gets_the_grant_and_its_vim_assets(tmp_path: Path, mode: str) -> None:
-    assets = {"computeResourceFlavours": [{"vnfdVirtualComputeDescId": "web", "vimFlavourId": "m1.web"}],
-              "softwareImages": [{"vnfdSoftwareImageId": "web", "vimSoftwareImageId": "img-7"}]}
+    assets = {
+        "computeResourceFlavours": [{"vnfdVirtualComputeDescId": "web", "vimFlavourId": "m1.web"}],
+        "softwareImages": [{"vnfdSoftwareImageId": "web", "vimSoftwareImageId": "img-7"}],
+    }
     with NfvoServer(mode, polls=2, assets=assets) as nfvo:
-        client = GrantClient(_settings(tmp_path, nfvo.url, nfvo_user="nfvo", nfvo_password="s3cret"))
+        client = GrantClient(
+            _settings(tmp_path, nfvo.url, nfvo_user="nfvo", nfvo_password="s3cret")
+        )
         small, _ = _plans()
-        grant = client.ask(grant_request(instance_id=INSTANCE, op_id="op", operation="INSTANTIATE",
-                                         vnfd_id="v", before=None, after=small))
+        grant = client.ask(
+            grant_request(
+                instance_id=INSTANCE,
+                op_id="op",
+                operation="INSTANTIATE",
+                vnfd_id="v",
+                before=None,
+                after=small,
+            )
+        )
         assert grant.vim_mapping() == {"flavours": {"web": "m1.web"}, "images": {"web": "img-7"}}
         assert nfvo.auth[0] is not None and nfvo.auth[0].startswith("Basic ")
         assert nfvo.requests[0]["operation"] == "INSTANTIATE"
@@ -81,5 +98,7 @@ def test_refused_instantiation_is_rolled_back_and_changes_nothing(tmp_path: Path
     assert "no capacity in zone A" in op["error"]["detail"]
     assert service.instance(instance["id"]).instantiation_state == "NOT_INSTANTIATED"
     assert not (tmp_path / "home" / "runs" / op["id"]).exists()  # no playbook ran
-    netns = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=False).stdout
+    netns = subprocess.run(
+        ["ip", "netns", "list"], capture_output=True, text=True, check=False
+    ).stdout
     assert instance["id"] not in netns

@@ -31,7 +31,7 @@ from tests.integration.test_lifecycle import (
 )
 
 pytestmark = requires_root
-OPERATIONS_TIMEOUT = 1800  # eight CLI operations; each takes 10-100 s depending on the host's load
+OPERATIONS_TIMEOUT = 1800  # nine CLI operations; each takes 10-100 s depending on the host's load
 
 
 def inodes(instance_id: str) -> dict[str, int]:
@@ -131,6 +131,19 @@ def test_operate_stop_start_whole_vnf_and_one_vnfc(
     assert power_states(doc) == {"lb-0": "on", "web-0": "on", "web-1": "off"}
     assert inodes(inst) == namespaces
 
+    # -- healing the stopped VNFC recreates it stopped: new namespace, nothing runs there
+    lc.cli_ok("heal", inst, "--vnfc", "web-1", "-q")
+    web1_ns = f"vnfm-{inst}-web-1"
+    healed = inodes(inst)
+    assert healed[web1_ns] != namespaces[web1_ns]
+    assert {n: i for n, i in healed.items() if n != web1_ns} == {
+        n: i for n, i in namespaces.items() if n != web1_ns
+    }
+    namespaces = healed
+    assert power_states(lc.show(inst)) == {"lb-0": "on", "web-0": "on", "web-1": "off"}
+    assert not daemons_of(inst, "web-1")
+    assert_serves(ext, {"web-0"})
+
     # -- and starts again: both webs answer
     timed(
         record_property,
@@ -152,7 +165,10 @@ def test_operate_stop_start_whole_vnf_and_one_vnfc(
     assert inodes(inst) == namespaces
 
     ops = [(o.operation, o.state) for o in operations(lc, inst)]
-    assert ops == [("INSTANTIATE", "COMPLETED")] + [("OPERATE", "COMPLETED")] * 5
+    assert ops == [("INSTANTIATE", "COMPLETED")] + [("OPERATE", "COMPLETED")] * 3 + [
+        ("HEAL", "COMPLETED"),
+        ("OPERATE", "COMPLETED"),
+    ]
 
     # -- terminate + delete: nothing of the instance remains
     lc.cli_ok("terminate", inst, "-q")

@@ -279,6 +279,9 @@ def test_desired_state_of_webfarm() -> None:
     assert d.server_groups[f"{p}-web_anti_affinity"].policy == "anti-affinity"
     ext = d.ports[f"{p}-lb-0-lb_ext_cp"]
     assert ext.network == "ext:ext" and ext.addresses == () and ext.ext_cpd_id == "lb_ext_cp"
+    assert ext.mac == ""  # Neutron allocates it on a shared network, unless asked:
+    with_mac = desired(plan, {"externalMacAddresses": True}).ports[ext.name]
+    assert with_mac.mac == plan["vnfcs"][0]["cps"][0]["macAddress"]
     assert ext.security_groups == (f"{p}-sg-lb_ext_cp",)
     assert d.ports[f"{p}-web-0-web_cp"].addresses == ("10.10.10.11",)
     assert d.ports[f"{p}-web-0-web_cp"].mac == plan["vnfcs"][1]["cps"][0]["macAddress"]

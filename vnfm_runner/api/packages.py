@@ -404,7 +404,8 @@ def router(ctx: ApiContext, auth_dep: Any) -> APIRouter:
                 text = pkg.read_bytes(entry)
         except PackageError:
             raise ApiProblem(409, f"VNF package {pkg_id}: entry definitions unreadable") from None
-        return Response(text, media_type="text/plain")
+        # exactly "text/plain" (tackerclient compares the header verbatim); the YAML is UTF-8
+        return Response(text, headers={"Content-Type": "text/plain"})
 
     @api.get("/{pkg_id}/artifacts/{artifact_path:path}", summary="Fetch one artifact")
     def artifact(pkg_id: str, artifact_path: str) -> Response:

@@ -41,7 +41,8 @@ class Table:
     row: type[InstanceRow] | type[OperationRow]
     # attribute path of the document -> the column holding the same value
     columns: dict[str, InstrumentedAttribute[Any]]
-    document: Callable[[Any], dict[str, Any]]
+    # the API document from the record's stored one
+    document: Callable[[dict[str, Any]], dict[str, Any]]
 
 
 def encode_marker(created_at: datetime, row_id: str) -> str:
@@ -76,14 +77,20 @@ def _sql_conditions(table: Table, terms: list[filters.Term]) -> tuple[list[Any],
 def _rows(
     store: Store, table: Table, conds: list[Any], after: tuple[datetime, str] | None, batch: int
 ) -> Iterator[Any]:
+    """(doc, created_at, id) rows in keyset order: only the columns a listing needs."""
     created = table.row.created_at
     row_id = table.row.id
     while True:
-        q = select(table.row).where(*conds).order_by(created, row_id).limit(batch)
+        q = (
+            select(table.row.doc, created, row_id)
+            .where(*conds)
+            .order_by(created, row_id)
+            .limit(batch)
+        )
         if after is not None:
             q = q.where(or_(created > after[0], and_(created == after[0], row_id > after[1])))
-        with store.session() as s:
-            rows: list[Any] = list(s.scalars(q))
+        with store.engine.connect() as conn:
+            rows: list[Any] = list(conn.execute(q))
         yield from rows
         if len(rows) < batch:
             return
@@ -111,7 +118,7 @@ def page(
     more = False
     batch = size + 1 if not rest else max(size * 4, 200)
     for row in _rows(store, table, conds, after, batch):
-        doc = table.document(row)
+        doc = table.document(row.doc)
         if rest and not filters.matches(rest, doc):
             continue
         if len(items) == size:

@@ -54,12 +54,12 @@ OP_DEFAULT_EXCLUDED = (
 OP_INTERNAL = ("vnfmExecution", "runnerIdent", "artifactsDir")
 
 
-def op_doc(row: OperationRow) -> dict[str, Any]:
-    return {k: v for k, v in row.doc.items() if k not in OP_INTERNAL}
+def op_doc(stored: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in stored.items() if k not in OP_INTERNAL}
 
 
-def instance_doc(row: InstanceRow) -> dict[str, Any]:
-    return dict(row.doc)
+def instance_doc(stored: dict[str, Any]) -> dict[str, Any]:
+    return dict(stored)
 
 
 INSTANCE_TABLE = paging.Table(
@@ -181,7 +181,7 @@ def router(ctx: ApiContext, auth_dep: Any) -> APIRouter:
 
     @api.get(f"{INSTANCES}/{{instance_id}}", summary="Read a VNF instance")
     def show(instance_id: str) -> Response:
-        (doc,) = with_api_package_ids(svc.store, [instance_doc(svc.instance(instance_id))])
+        (doc,) = with_api_package_ids(svc.store, [instance_doc(svc.instance(instance_id).doc)])
         return respond(doc)
 
     @api.patch(
@@ -288,7 +288,7 @@ def router(ctx: ApiContext, auth_dep: Any) -> APIRouter:
 
     @api.get(f"{OP_OCCS}/{{op_id}}", summary="Read an LCM operation occurrence")
     def show_op(op_id: str) -> Response:
-        return respond(op_doc(op_row(op_id)))
+        return respond(op_doc(op_row(op_id).doc))
 
     @api.post(
         f"{OP_OCCS}/{{op_id}}/retry", status_code=202, summary="Retry a FAILED_TEMP operation"
@@ -307,7 +307,7 @@ def router(ctx: ApiContext, auth_dep: Any) -> APIRouter:
     @api.post(f"{OP_OCCS}/{{op_id}}/fail", summary="Mark a FAILED_TEMP operation FAILED")
     def fail(op_id: str) -> Response:
         svc.fail(op_id)
-        return respond(op_doc(op_row(op_id)))
+        return respond(op_doc(op_row(op_id).doc))
 
     @api.post(f"{OP_OCCS}/{{op_id}}/cancel", status_code=202, summary="Cancel a running operation")
     def cancel(op_id: str, body: CancelMode | None = None) -> Response:

@@ -72,6 +72,7 @@ options:
         C(vimId), C(region_name), C(flavourMap) (vduId or flavour hint -> flavor),
         C(imageMap) (vduId or image name -> image), C(availabilityZone),
         C(availabilityZones) (placement rules of zone scope), C(floatingIpNetwork),
+        C(externalMacAddresses) (put the plan's MACs on ports of shared networks too),
         C(softPlacementPolicies), C(volumes) (false: no Cinder), C(packageDir)
         (upload images from the package), C(workers) (default 8)."
       - "C(openstack) ext virtual links of the plan may carry C(floatingIp: true) (a

@@ -9,7 +9,9 @@
   ``extVirtualLinks[].resourceId`` names (fixed IPs when given), plus a floating
   IP when that ext VL entry says ``floatingIp: true`` (from the VIM connection's
   ``floatingIpNetwork``, else the first ``router:external`` network) or
-  ``floatingIp: <network name or id>``;
+  ``floatingIp: <network name or id>``; the plan's MAC goes on an external port
+  only with ``externalMacAddresses: true`` (Neutron's policy lets only the
+  network's owner or an admin choose MACs, and fixed IPs, on a shared network);
 * security group rules -> one group ``<prefix>-sg-<cpdId>`` per cpd, on its ports;
 * placement rules of scope ``nfvi-node`` -> Nova server groups (``affinity`` /
   ``anti-affinity``, ``soft-*`` when ``softPlacementPolicies: true``); zone scopes
@@ -25,7 +27,7 @@
 Discovery by tag/metadata/name prefix (see ``_openstack/naming.py``) is the
 only record. VIM connection keys: ``cloud`` or SOL003 ``interfaceInfo`` /
 ``accessInfo`` (secrets in ``credentials``), ``vimId``, ``flavourMap``,
-``imageMap``, ``availabilityZone(s)``, ``floatingIpNetwork``,
+``imageMap``, ``availabilityZone(s)``, ``floatingIpNetwork``, ``externalMacAddresses``,
 ``softPlacementPolicies``, ``volumes``, ``workers``.
 """
 

@@ -561,7 +561,10 @@ def desired_state(
                 cpd_id=cpd_id,
                 network=network,
                 addresses=tuple(sorted(str(a) for a in cp.get("ipAddresses") or [])),
-                mac=str(cp.get("macAddress") or "").lower(),
+                # a shared network's owner (or admin) only may choose MACs on it
+                mac=str(cp.get("macAddress") or "").lower()
+                if not evl_id or vim.get("externalMacAddresses")
+                else "",
                 security_groups=(sg_of[cpd_id],) if cpd_id in sg_of else (),
                 floating_network=floating.get(str(evl_id)) if evl_id else None,
                 ext_cpd_id=cp.get("extCpdId") or None,
