@@ -143,20 +143,26 @@ def test_vnflcm_lifecycle(server: Server, tmp_path: Path) -> None:
         params.write_text(json.dumps({"flavourId": "default", "instantiationLevelId": "small"}))
         assert "accepted" in osc(server, "vnflcm", "instantiate", iid, str(params), v2=True).stdout
 
-        def last_op() -> dict[str, Any] | None:
-            ops = [o for o in osc_json(server, "vnflcm", "op", "list", v2=True)]
-            mine = [osc_json(server, "vnflcm", "op", "show", o["ID"], v2=True) for o in ops]
-            mine = [o for o in mine if o["VNF Instance ID"] == iid]
-            return mine[-1] if mine else None
-
         def settled(operation: str) -> dict[str, Any] | None:
-            op = last_op()
+            # polled over plain HTTP (an openstack command takes seconds); the
+            # client's own op list / op show are checked once at the end
+            with server.client() as c:
+                ops = c.get(
+                    "/vnflcm/v2/vnf_lcm_op_occs", params={"filter": f"(eq,vnfInstanceId,{iid})"}
+                ).json()
+            op = ops[-1] if ops else None
             if (
                 op
-                and op["Operation"] == operation
-                and op["Operation State"] in ("COMPLETED", "FAILED_TEMP", "FAILED", "ROLLED_BACK")
+                and op["operation"] == operation
+                and op["operationState"]
+                in (
+                    "COMPLETED",
+                    "FAILED_TEMP",
+                    "FAILED",
+                    "ROLLED_BACK",
+                )
             ):
-                return op
+                return {"Operation State": op["operationState"], "ID": op["id"]}
             return None
 
         assert wait_for(lambda: settled("INSTANTIATE"))["Operation State"] == "COMPLETED"
@@ -179,6 +185,11 @@ def test_vnflcm_lifecycle(server: Server, tmp_path: Path) -> None:
         assert "accepted" in out.stdout
         assert wait_for(lambda: settled("TERMINATE"))["Operation State"] == "COMPLETED"
         assert leftovers(iid) == {}
+        listed = osc_json(server, "vnflcm", "op", "list", v2=True)
+        mine = [o for o in listed if o["VNF Instance ID"] == iid]
+        assert [o["Operation"] for o in mine] == ["INSTANTIATE", "SCALE", "HEAL", "TERMINATE"]
+        shown_op = osc_json(server, "vnflcm", "op", "show", mine[0]["ID"], v2=True)
+        assert shown_op["Operation State"] == "COMPLETED"
         osc(server, "vnflcm", "delete", iid, v2=True)
         assert osc(server, "vnflcm", "show", iid, v2=True, check=False).returncode != 0
     finally:

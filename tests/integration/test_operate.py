@@ -165,7 +165,7 @@ def test_operate_stop_start_whole_vnf_and_one_vnfc(
     assert inodes(inst) == namespaces
 
     ops = [(o.operation, o.state) for o in operations(lc, inst)]
-    assert ops == [("INSTANTIATE", "COMPLETED")] + [("OPERATE", "COMPLETED")] * 3 + [
+    assert ops == [("INSTANTIATE", "COMPLETED")] + [("OPERATE", "COMPLETED")] * 4 + [
         ("HEAL", "COMPLETED"),
         ("OPERATE", "COMPLETED"),
     ]

@@ -288,6 +288,8 @@ def plan(model: VnfModel, req: PlanRequest) -> dict[str, Any]:
         entry = {"id": ext_vl["id"], "resourceId": ext_vl.get("resourceId")}
         if ext_vl.get("cidr"):
             entry["cidr"] = ext_vl["cidr"]
+        if ext_vl.get("floatingIp"):  # our extension: true, or the floating IP network
+            entry["floatingIp"] = ext_vl["floatingIp"]
         ext_vls.append(entry)
 
     return {
