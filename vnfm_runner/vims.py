@@ -33,12 +33,11 @@ class VimTarget:
     def sol003(self) -> dict[str, Any]:
         """The instance's vimConnectionInfo entry (secrets never shown)."""
         info: dict[str, Any] = {"vimId": self.name, "vimType": _sol003_type(self.vim_type)}
-        vci = self.connection.get("vimConnectionInfo") or {}
-        if vci.get("interfaceInfo"):
-            info["interfaceInfo"] = vci["interfaceInfo"]
-        if vci.get("accessInfo") or self.credentials:
+        if self.connection.get("interfaceInfo"):
+            info["interfaceInfo"] = self.connection["interfaceInfo"]
+        if self.connection.get("accessInfo") or self.credentials:
             info["accessInfo"] = {
-                **redact(vci.get("accessInfo") or {}),
+                **redact(self.connection.get("accessInfo") or {}),
                 **dict.fromkeys(self.credentials, REDACTED),
             }
         if self.connection.get("cloud"):
@@ -164,13 +163,12 @@ class VimRegistry:
         if not isinstance(access, dict):
             raise VimConfigError(f"vimConnectionInfo.{vim_id}.accessInfo must be an object")
         public, secret = split_secrets(access)
+        # The driver's SOL003 form: interfaceInfo and accessInfo at the top.
         connection = {
             "vimType": "openstack",
-            "vimConnectionInfo": {
-                "vimId": info.get("vimId", vim_id),
-                "interfaceInfo": info.get("interfaceInfo") or {},
-                "accessInfo": public,
-            },
+            "vimId": info.get("vimId", vim_id),
+            "interfaceInfo": info.get("interfaceInfo") or {},
+            "accessInfo": public,
         }
         return VimTarget(str(info.get("vimId") or vim_id), connection, secret)
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
+import yaml
 
 from vnfm_runner.cli.lcm_cmds import service
 from vnfm_runner.cli.output import console, emit, fail, table
@@ -20,17 +23,67 @@ def vim_group() -> None:
 @click.option("--cloud", help="clouds.yaml entry (found the usual openstacksdk way).")
 @click.option("--clouds-file", type=click.Path(), help="A clouds.yaml outside the usual places.")
 @click.option("--region", help="Region name.")
+@click.option(
+    "--image-map",
+    "image_map",
+    multiple=True,
+    metavar="IMAGE=VIM_IMAGE",
+    help="VIM image for a VNFD sw image name or VDU id (repeatable).",
+)
+@click.option(
+    "--flavour-map",
+    "flavour_map",
+    multiple=True,
+    metavar="VDU=VIM_FLAVOUR",
+    help="VIM flavour for a VDU id or flavour hint (repeatable).",
+)
+@click.option(
+    "--option",
+    "options",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Driver option, e.g. softPlacementPolicies=true (repeatable).",
+)
 def add(
-    name: str, vim_type: str, cloud: str | None, clouds_file: str | None, region: str | None
+    name: str,
+    vim_type: str,
+    cloud: str | None,
+    clouds_file: str | None,
+    region: str | None,
+    image_map: tuple[str, ...],
+    flavour_map: tuple[str, ...],
+    options: tuple[str, ...],
 ) -> None:
     """Register a VIM under NAME."""
+    extra: dict[str, Any] = {}
+    if image_map:
+        extra["imageMap"] = _pairs(image_map, "--image-map")
+    if flavour_map:
+        extra["flavourMap"] = _pairs(flavour_map, "--flavour-map")
+    for key, value in _pairs(options, "--option").items():
+        extra[key] = yaml.safe_load(value) if value else value
     try:
         service().vims.add(
-            name=name, vim_type=vim_type, cloud=cloud, clouds_file=clouds_file, region=region
+            name=name,
+            vim_type=vim_type,
+            cloud=cloud,
+            clouds_file=clouds_file,
+            region=region,
+            options=extra,
         )
     except VimConfigError as exc:
         fail(f"error: {exc}")
     click.echo(name)
+
+
+def _pairs(items: tuple[str, ...], flag: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            fail(f"error: {flag} {item!r}: expected KEY=VALUE")
+        out[key] = value
+    return out
 
 
 @vim_group.command("list")

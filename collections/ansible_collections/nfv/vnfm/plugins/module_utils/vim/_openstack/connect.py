@@ -139,6 +139,10 @@ def connect(vim: dict[str, Any], credentials: dict[str, Any] | None, api_timeout
                 extra["auth"] = dict(creds["auth"])
             elif creds.get("password"):
                 extra["auth"] = {"password": creds["password"]}
+            if vim.get("cloudsFile"):  # a clouds.yaml outside openstacksdk's usual places
+                config = openstack.config.OpenStackConfig(config_files=[str(vim["cloudsFile"])])
+                region_config = config.get_one(cloud=str(vim["cloud"]), **common, **extra)
+                return openstack.connection.Connection(config=region_config)
             return openstack.connect(cloud=str(vim["cloud"]), **common, **extra)
         if vim.get("auth") or creds.get("auth"):
             auth = {**dict(vim.get("auth") or {}), **dict(creds.get("auth") or {})}
