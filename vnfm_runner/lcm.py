@@ -416,6 +416,7 @@ class Vnfm:
                 stats["plan"], resources, max_levels
             )
             doc["vimConnectionInfo"] = {target.name: target.sol003()}
+            doc["extensions"] = {**(doc.get("extensions") or {}), "vnfmHooks": hooks_enabled}
             self.store.update_instance(
                 instance.id,
                 instantiation_state="INSTANTIATED",
@@ -491,7 +492,7 @@ class Vnfm:
         graceful = request.get("terminationType", "GRACEFUL") == "GRACEFUL"
         timeout = request.get("gracefulTerminationTimeout")
         info = instance.doc.get("instantiatedVnfInfo") or {}
-        hooks_enabled = graceful and _hooks_enabled(request)
+        hooks_enabled = graceful and _hooks_enabled(request, instance.doc)
         hooks = self._hooks(
             model,
             info.get("flavourId", ""),
@@ -896,7 +897,7 @@ class Vnfm:
             model,
             str(before.get("flavourId")),
             [f"{prefix}_rollback"],
-            _hooks_enabled(op.doc["operationParams"]),
+            _hooks_enabled(op.doc["operationParams"], instance.doc),
             pkg.path,
         )
         target = self.vims.unseal(instance.vim)
@@ -966,8 +967,16 @@ def _positive(value: Any, default: int) -> int:
     )
 
 
-def _hooks_enabled(request: dict[str, Any]) -> bool:
-    return (request.get("additionalParams") or {}).get("vnfm_hooks", True) is not False
+def _hooks_enabled(request: dict[str, Any], instance_doc: dict[str, Any] | None = None) -> bool:
+    """A request's additionalParams.vnfm_hooks, else what the instantiation chose.
+
+    A VNF instantiated with vnfm_hooks false (a VIM without a data plane, such as
+    the test bed) keeps running no hooks until a request asks for them.
+    """
+    params = request.get("additionalParams") or {}
+    if "vnfm_hooks" in params:
+        return params["vnfm_hooks"] is not False
+    return ((instance_doc or {}).get("extensions") or {}).get("vnfmHooks", True) is not False
 
 
 def _plan_request(instance_id: str, request: dict[str, Any]) -> PlanRequest:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable
+import time
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import Annotated
@@ -21,6 +22,8 @@ from fastapi.security import (
     HTTPBasicCredentials,
     HTTPBearer,
 )
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vnfm_runner.api import auth as auth_mod
 from vnfm_runner.api import packages, paging, problems, subscriptions, vnflcm
@@ -106,26 +109,49 @@ def create_app(settings: Settings | None = None, service: Vnfm | None = None) ->
             authenticator.check(request)
         return metrics.render()
 
-    @app.middleware("http")
-    async def version_header(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        path = request.url.path
+    app.add_middleware(ApiMiddleware, metrics=metrics)
+    return app
+
+
+class ApiMiddleware:
+    """Plain ASGI (cheaper than BaseHTTPMiddleware): the ``Version`` header of SOL013 —
+    checked on requests, set on responses — and the request metrics."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        path = str(scope["path"])
         version = None
         if path.startswith("/vnflcm"):
             version = vnflcm.API_VERSION
         elif path.startswith("/vnfpkgm"):
             version = packages.VERSION
-        asked = request.headers.get("version")
-        if version and asked and asked.split(".")[0] != version.split(".")[0]:
-            response: Response = problems.problem_response(
-                406, f"API version {asked} is not supported here (this is {version})"
-            )
-        else:
-            response = await call_next(request)
-        if version:
-            response.headers["Version"] = version
-        return response
+        status = 500
 
-    app.middleware("http")(metrics.middleware)
-    return app
+        async def send_with_version(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+                if version:
+                    MutableHeaders(scope=message)["Version"] = version
+            await send(message)
+
+        try:
+            asked = Headers(scope=scope).get("version")
+            if version and asked and asked.split(".")[0] != version.split(".")[0]:
+                response = problems.problem_response(
+                    406, f"API version {asked} is not supported here (this is {version})"
+                )
+                await response(scope, receive, send_with_version)
+            else:
+                await self.app(scope, receive, send_with_version)
+        finally:
+            self.metrics.observe_request(
+                str(scope.get("method", "")), scope, status, time.perf_counter() - started
+            )

@@ -139,6 +139,7 @@ def instantiate(
     "--graceful-timeout", type=int, default=None, help="Seconds the VNF may take to drain."
 )
 @click.option("--forceful", is_flag=True, help="Skip the graceful hooks; remove everything now.")
+@click.option("--no-hooks", is_flag=True, help="Run no package hooks (graceful or not).")
 @click.option("--quiet", "-q", is_flag=True)
 @click.option("--no-wait", is_flag=True, help="Print the operation id and return at once.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
@@ -146,6 +147,7 @@ def terminate(
     instance_id: str,
     graceful_timeout: int | None,
     forceful: bool,
+    no_hooks: bool,
     quiet: bool,
     no_wait: bool,
     fmt: str,
@@ -156,6 +158,8 @@ def terminate(
     request: dict[str, Any] = {"terminationType": "FORCEFUL" if forceful else "GRACEFUL"}
     if graceful_timeout is not None:
         request["gracefulTerminationTimeout"] = graceful_timeout
+    if no_hooks:
+        request["additionalParams"] = {"vnfm_hooks": False}
     try:
         op = service().terminate(
             instance_id=instance_id,

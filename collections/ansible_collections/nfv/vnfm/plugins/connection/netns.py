@@ -8,7 +8,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 name: netns
-author: vnfm-toolkit developers
+author: vnfm-toolkit developers (!UNKNOWN)
 short_description: Run tasks inside a Linux network namespace on the controller
 description:
   - Executes commands and modules inside a named Linux network namespace of the

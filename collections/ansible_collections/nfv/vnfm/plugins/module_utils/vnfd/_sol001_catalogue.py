@@ -27,8 +27,6 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-import yaml
-
 __all__ = [
     "COMMON_TYPES",
     "KNOWN_VERSIONS",
@@ -3496,7 +3494,9 @@ def _clone(value: Any) -> Any:
 def _parsed(key: str, text: str) -> dict[str, Any]:
     doc = _CACHE.get(key)
     if doc is None:
-        loaded = yaml.safe_load(text)
+        import yaml  # here, not at the top: module_utils must import without PyYAML
+
+        loaded = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
         if not isinstance(loaded, dict):  # pragma: no cover - guards the constants above
             raise ValueError(f"catalogue document {key!r} is not a mapping")
         doc = loaded

@@ -83,7 +83,7 @@ def _entry_points(
             text = raw.decode("utf-8")
             meta = parse_tosca_meta(text, META)
         except UnicodeDecodeError as exc:
-            line = raw[: exc.start].count(b"\n") + 1
+            line = raw[: int(exc.start)].count(b"\n") + 1
             problems.append(Problem("TOSCA.meta is not UTF-8", META, line))
             return None, [], None
         except PackageError as exc:

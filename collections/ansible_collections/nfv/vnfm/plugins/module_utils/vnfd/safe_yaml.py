@@ -14,13 +14,16 @@ from __future__ import annotations
 import gc
 from typing import Any
 
-import yaml
 from ansible_collections.nfv.vnfm.plugins.module_utils.errors import PackageError, Problem
 
-try:
-    _BaseLoader: Any = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - PyYAML without libyaml
-    _BaseLoader = yaml.SafeLoader
+try:  # PyYAML comes with ansible-core; a bare target Python may still lack it
+    import yaml
+
+    HAS_YAML = True
+    _BaseLoader: Any = getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
+except ImportError:  # pragma: no cover - reported by the modules
+    HAS_YAML = False
+    _BaseLoader = object
 
 # A document may expand to at most this many nodes once aliases are followed.
 DEFAULT_MAX_NODES = 1_000_000
@@ -90,7 +93,8 @@ def _construct_located_map(loader: _Loader, node: Any) -> LocatedDict:
     return loader.construct_mapping(node, deep=True)
 
 
-_Loader.add_constructor("tag:yaml.org,2002:map", _construct_located_map)
+if HAS_YAML:
+    _Loader.add_constructor("tag:yaml.org,2002:map", _construct_located_map)
 
 
 def _expanded_size(node: Any, limit: int) -> int:

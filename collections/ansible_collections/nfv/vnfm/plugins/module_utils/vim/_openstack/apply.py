@@ -329,11 +329,13 @@ class Applier:
     def _port_attrs(self, want: DPort) -> dict[str, Any]:
         attrs: dict[str, Any] = {}
         if want.network.startswith("ext:"):
-            assert self.desired is not None
+            if self.desired is None:  # a removal has no desired state
+                raise VimError("internal: no desired state to apply")
             if want.addresses:
                 attrs["fixed_ips"] = [{"ip_address": a} for a in want.addresses]
         else:
-            assert self.desired is not None
+            if self.desired is None:  # a removal has no desired state
+                raise VimError("internal: no desired state to apply")
             subnet = self.ids.get("subnet", naming.subnet_name(want.network))
             if want.addresses:
                 attrs["fixed_ips"] = [
@@ -346,7 +348,8 @@ class Applier:
         return attrs
 
     def create_port(self, want: DPort) -> None:
-        assert self.desired is not None
+        if self.desired is None:  # a removal has no desired state
+            raise VimError("internal: no desired state to apply")
         if want.network.startswith("ext:"):
             network_id = self.desired.ext_networks[want.network].id
         else:
@@ -414,7 +417,8 @@ class Applier:
 
     def attach_volume(self, item: tuple[str, str]) -> None:
         volume, vnfc_id = item
-        assert self.desired is not None
+        if self.desired is None:  # a removal has no desired state
+            raise VimError("internal: no desired state to apply")
         server_name = self.desired.servers[vnfc_id].name
         call(
             f"attach volume {volume} to server {server_name}",

@@ -113,7 +113,8 @@ def _auth_from_sol003(vim: dict[str, Any], credentials: dict[str, Any]) -> dict[
 def connect(vim: dict[str, Any], credentials: dict[str, Any] | None, api_timeout: float) -> Any:
     """An ``openstack.connection.Connection`` for the VIM connection (authenticated lazily)."""
     require_sdk()
-    assert openstack is not None
+    if openstack is None:  # require_sdk() raised already; this keeps type checkers informed
+        raise VimError("the OpenStack VIM needs the Python library openstacksdk")
     creds = dict(credentials or {})
     access = dict(vim.get("accessInfo") or {})
     region = (
