@@ -97,13 +97,13 @@ class Vnfm:
             listener(kind, doc)
 
     # -- packages -------------------------------------------------------------
-    def onboard(self, path: str | Path) -> PackageRow:
+    def onboard(self, path: str | Path, package_id: str | None = None) -> PackageRow:
         """Validate a package and keep a private copy of it; return its record."""
         model, _warnings = load_vnf(path)  # raises PackageError with every problem
         existing = self.store.package_by_vnfd(model.vnfd_id)
         if existing is not None and Path(existing.path).is_dir():
             return existing
-        pkg_id = str(uuid.uuid4())
+        pkg_id = package_id or str(uuid.uuid4())  # the API's package id, when it has one
         target = self.settings.packages_dir / pkg_id
         target.parent.mkdir(parents=True, exist_ok=True)
         with Package.open(path, Limits()) as pkg:

@@ -40,17 +40,28 @@ class Store:
             # Serialise writers across processes: pysqlite's own transaction
             # handling off, every transaction a BEGIN IMMEDIATE.
             event.listen(self.engine, "connect", _sqlite_pragmas)
-            event.listen(self.engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+            event.listen(self.engine, "begin", _sqlite_begin)
         # The schema comes from the migrations (store/migrations/), never create_all.
         # Imported here so that `python -m vnfm_runner.store.migrate` runs it fresh.
         from vnfm_runner.store import migrate
 
         migrate.upgrade(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # Reads need no write lock: on SQLite a plain BEGIN (WAL readers never
+        # wait for the writer); listings do not queue behind operations.
+        self._reads = sessionmaker(
+            self.engine.execution_options(vnfm_readonly=True), expire_on_commit=False
+        )
 
     @contextmanager
     def session(self) -> Iterator[Session]:
         with self._sessions.begin() as s:
+            yield s
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A transaction that only reads."""
+        with self._reads.begin() as s:
             yield s
 
     # -- packages -------------------------------------------------------------
@@ -59,15 +70,15 @@ class Store:
             s.add(row)
 
     def packages(self) -> list[PackageRow]:
-        with self.session() as s:
+        with self.reading() as s:
             return list(s.scalars(select(PackageRow).order_by(PackageRow.created_at)))
 
     def package(self, package_id: str) -> PackageRow | None:
-        with self.session() as s:
+        with self.reading() as s:
             return s.get(PackageRow, package_id)
 
     def package_by_vnfd(self, vnfd_id: str) -> PackageRow | None:
-        with self.session() as s:
+        with self.reading() as s:
             rows = s.scalars(
                 select(PackageRow)
                 .where(PackageRow.vnfd_id == vnfd_id, PackageRow.onboarding_state == "ONBOARDED")
@@ -81,11 +92,11 @@ class Store:
             s.add(row)
 
     def instance(self, instance_id: str) -> InstanceRow | None:
-        with self.session() as s:
+        with self.reading() as s:
             return s.get(InstanceRow, instance_id)
 
     def instances(self) -> list[InstanceRow]:
-        with self.session() as s:
+        with self.reading() as s:
             return list(s.scalars(select(InstanceRow).order_by(InstanceRow.created_at)))
 
     def update_instance(self, instance_id: str, **fields: Any) -> None:
@@ -110,11 +121,11 @@ class Store:
             s.add(row)
 
     def vim(self, name: str) -> VimRow | None:
-        with self.session() as s:
+        with self.reading() as s:
             return s.get(VimRow, name)
 
     def vims(self) -> list[VimRow]:
-        with self.session() as s:
+        with self.reading() as s:
             return list(s.scalars(select(VimRow).order_by(VimRow.name)))
 
     def remove_vim(self, name: str) -> None:
@@ -153,7 +164,7 @@ class Store:
 
     def active_operation(self, instance_id: str) -> OperationRow | None:
         """The instance's operation that is not in a final state, if any."""
-        with self.session() as s:
+        with self.reading() as s:
             return s.scalars(
                 select(OperationRow).where(
                     OperationRow.vnf_instance_id == instance_id,
@@ -199,7 +210,7 @@ class Store:
 
     def expired_operations(self) -> list[OperationRow]:
         """Running operations (not final, not FAILED_TEMP) whose lease has expired."""
-        with self.session() as s:
+        with self.reading() as s:
             return list(
                 s.scalars(
                     select(OperationRow).where(
@@ -216,11 +227,11 @@ class Store:
         return str(row.doc.get("cancelMode") or "FORCEFUL")
 
     def operation(self, op_id: str) -> OperationRow | None:
-        with self.session() as s:
+        with self.reading() as s:
             return s.get(OperationRow, op_id)
 
     def operations(self, instance_id: str | None = None) -> list[OperationRow]:
-        with self.session() as s:
+        with self.reading() as s:
             q = select(OperationRow).order_by(OperationRow.created_at)
             if instance_id:
                 q = q.where(OperationRow.vnf_instance_id == instance_id)
@@ -240,6 +251,11 @@ def _busy(instance_id: str, busy: OperationRow) -> BusyError:
         f"VNF instance {instance_id} has operation {busy.id} "
         f"({busy.operation}) in state {busy.state}"
     )
+
+
+def _sqlite_begin(conn: Any) -> None:
+    readonly = conn.get_execution_options().get("vnfm_readonly")
+    conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
