@@ -30,6 +30,8 @@ def _legacy_metadata() -> MetaData:
     """The schema create_all made before migrations existed."""
     legacy = MetaData()
     for table in Base.metadata.tables.values():
+        if table.name not in migrate.LEGACY_SCHEMA:  # a table added by a later migration
+            continue
         copy = table.to_metadata(legacy)
         for index in list(copy.indexes):
             if index.name == "uq_vnf_lcm_op_occs_active_instance":
@@ -41,7 +43,7 @@ def test_migrated_schema_is_the_models(store: Store, url: str) -> None:
     """A model change without its migration fails here."""
     assert _diff(url) == []
     with store.engine.connect() as conn:
-        assert migrate.current(conn) == migrate.heads() == {"0002"}
+        assert migrate.current(conn) == migrate.heads() == {"0003"}
         indexes = {i["name"]: i for i in inspect(conn).get_indexes("vnf_lcm_op_occs")}
     assert indexes["uq_vnf_lcm_op_occs_active_instance"]["unique"]
 
@@ -59,7 +61,7 @@ def test_reopening_changes_nothing(store: Store, url: str) -> None:
     Store(url).engine.dispose()
     with store.engine.connect() as conn:
         versions = conn.execute(text("SELECT version_num FROM alembic_version")).all()
-    assert [v[0] for v in versions] == ["0002"]
+    assert [v[0] for v in versions] == ["0003"]
 
 
 def test_a_store_from_before_migrations_is_adopted(url: str) -> None:
@@ -124,10 +126,10 @@ def test_revision_command_writes_the_next_migration(
 
     assert migrate.main(["revision", "-m", "nothing changed"]) == 0
 
-    written = copy / "versions" / "0003_nothing_changed.py"
+    written = copy / "versions" / "0004_nothing_changed.py"
     source = written.read_text()
-    assert 'revision: str = "0003"' in source
-    assert 'down_revision: str | None = "0002"' in source
+    assert 'revision: str = "0004"' in source
+    assert 'down_revision: str | None = "0003"' in source
     upgrade = source.split("def upgrade() -> None:", 1)[1].split("def downgrade", 1)[0]
     assert "op." not in upgrade  # the models match head: nothing to do
-    assert migrate.heads() == {"0003"}
+    assert migrate.heads() == {"0004"}

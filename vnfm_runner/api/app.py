@@ -32,6 +32,7 @@ from vnfm_runner.api.context import ApiContext
 from vnfm_runner.api.metrics import Metrics
 from vnfm_runner.api.tables import create_tables
 from vnfm_runner.lcm import Vnfm
+from vnfm_runner.notify import DeliveryWorker, NotifySettings
 from vnfm_runner.secrets import SecretBox
 from vnfm_runner.settings import Settings
 
@@ -61,6 +62,9 @@ def create_app(settings: Settings | None = None, service: Vnfm | None = None) ->
     metrics = Metrics(svc.store)
     svc.listeners.append(metrics.on_change)
     registry = subscriptions.SubscriptionRegistry(svc.store, SecretBox(cfg.home))
+    # LCM notifications: written to the store's outbox as events happen, sent by this worker.
+    notifier = DeliveryWorker(svc.store, registry, NotifySettings(), registry=metrics.registry)
+    svc.listeners.append(notifier.listener)
     stop = threading.Event()
 
     @asynccontextmanager
@@ -74,11 +78,13 @@ def create_app(settings: Settings | None = None, service: Vnfm | None = None) ->
 
         thread = threading.Thread(target=recover_loop, name="vnfm-recover", daemon=True)
         thread.start()
+        notifier.start()
         try:
             yield
         finally:
             stop.set()
             pool.shutdown(wait=False, cancel_futures=True)
+            notifier.stop()
 
     app = FastAPI(
         title="vnfm-toolkit VNFM",
@@ -89,6 +95,7 @@ def create_app(settings: Settings | None = None, service: Vnfm | None = None) ->
     app.state.ctx = ctx
     app.state.subscriptions = registry
     app.state.metrics = metrics
+    app.state.notifier = notifier
     problems.install(app)
 
     def require_auth(

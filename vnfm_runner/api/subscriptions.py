@@ -3,12 +3,12 @@
 This module keeps subscriptions: it checks the callback at creation (SOL003
 5.4.18.3.1: a GET on ``callbackUri`` must answer 204), stores the
 ``authentication`` sealed (write-only: it is never returned), and answers
-who wants a notification. It sends no notifications: delivery (outbox,
-retries) plugs in through :class:`SubscriptionRegistry`:
+who wants a notification. Delivery (outbox, retries) is vnfm_runner.notify,
+which uses :class:`SubscriptionRegistry`:
 
 - ``registry.all()`` — every subscription (``LccnSubscription`` documents);
-- ``registry.matching(notification)`` — those whose filter selects a
-  notification document (``VnfLcmOperationOccurrenceNotification``,
+- ``registry.matching(notification, instance)`` — those whose filter selects a
+  notification document about a VnfInstance (``VnfLcmOperationOccurrenceNotification``,
   ``VnfIdentifierCreationNotification``, ``VnfIdentifierDeletionNotification``);
 - ``registry.authentication(sub_id)`` — the unsealed SubscriptionAuthentication
   to call the callback with (for the sender only; never log it).
@@ -29,6 +29,7 @@ from vnfm_runner.api.context import ApiContext, base_url, respond
 from vnfm_runner.api.models import LccnSubscriptionRequest
 from vnfm_runner.api.problems import ApiProblem
 from vnfm_runner.api.tables import SubscriptionRow
+from vnfm_runner.notify.documents import selects
 from vnfm_runner.secrets import SecretBox
 from vnfm_runner.store.db import Store, now
 
@@ -84,30 +85,12 @@ class SubscriptionRegistry:
             token = row.authentication if row is not None else None
         return self.box.open(token) if token else None
 
-    def matching(self, notification: dict[str, Any]) -> list[dict[str, Any]]:
-        return [s for s in self.all() if selects(s.get("filter") or {}, notification)]
-
-
-def selects(flt: dict[str, Any], notification: dict[str, Any]) -> bool:
-    """Whether a LifecycleChangeNotificationsFilter selects a notification."""
-    kinds = flt.get("notificationTypes")
-    if kinds and notification.get("notificationType") not in kinds:
-        return False
-    ops = flt.get("operationTypes")
-    if ops and notification.get("operation") not in ops:
-        return False
-    states = flt.get("operationStates")
-    if states and notification.get("operationState") not in states:
-        return False
-    inst = flt.get("vnfInstanceSubscriptionFilter") or {}
-    instance_id = notification.get("vnfInstanceId")
-    if inst.get("vnfInstanceIds") and instance_id not in inst["vnfInstanceIds"]:
-        return False
-    names = inst.get("vnfInstanceNames")
-    if names and notification.get("vnfInstanceName") not in names:
-        return False
-    vnfd_ids = inst.get("vnfdIds")
-    return not (vnfd_ids and notification.get("vnfdId") not in vnfd_ids)
+    def matching(
+        self, notification: dict[str, Any], instance: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        """The subscriptions whose filter selects a notification about ``instance``
+        (the VnfInstance: names, vnfdId and products are filtered on it)."""
+        return [s for s in self.all() if selects(s.get("filter") or {}, notification, instance)]
 
 
 def _check_callback(uri: str, auth: dict[str, Any] | None) -> None:

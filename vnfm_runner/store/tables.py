@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -117,3 +127,47 @@ class VimRow(Base):
     connection: Mapped[dict[str, Any]] = mapped_column(JSON)
     credentials: Mapped[str | None] = mapped_column(String(8192), nullable=True)  # sealed
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class NotificationOutboxRow(Base):
+    """One LCM notification for one subscription, waiting for (or done with) delivery.
+
+    Written by the notification listener when the event happens (vnfm_runner/notify),
+    sent by a delivery worker. ``seq`` orders the notifications: a worker sends a
+    row only when no earlier PENDING row has the same subscription and VNF
+    instance. A worker claims a row with a lease (compare-and-set on
+    ``claimed_by``/``lease_expires_at``), so workers sharing a database never
+    send one row twice at once. Migration 0003.
+    """
+
+    __tablename__ = "notification_outbox"
+    __table_args__ = (
+        # One row per event and subscription: an event seen twice is written once.
+        UniqueConstraint("subscription_id", "event_key", name="uq_notification_outbox_event"),
+        # The head of each (subscription, instance) queue.
+        Index(
+            "ix_notification_outbox_queue",
+            "status",
+            "subscription_id",
+            "vnf_instance_id",
+            "seq",
+        ),
+    )
+
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    id: Mapped[str] = mapped_column(String(36), unique=True)  # the notification's id
+    subscription_id: Mapped[str] = mapped_column(String(36))
+    vnf_instance_id: Mapped[str] = mapped_column(String(36))
+    notification_type: Mapped[str] = mapped_column(String(64))
+    event_key: Mapped[str] = mapped_column(String(255))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16))  # PENDING | SENT | DROPPED
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    claimed_by: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -9,6 +9,9 @@
 #   svcctl.sh stop   PIDFILE MARK [TIMEOUT_S]       -> prints stopped | absent
 #   svcctl.sh reload PIDFILE MARK         -> SIGHUP; prints reloaded | absent
 #   svcctl.sh rotate LOGFILE              -> copy-truncate; prints rotated | absent
+#   svcctl.sh ensure SRC RUNDIR NAME RESTART PYTHON [ARG...]
+#       -> install SRC as RUNDIR/NAME.py and make sure it runs here with it;
+#          prints running (nothing to do) | started | restarted
 #
 # MARK is a string of the daemon's command line (the path of its script), so
 # that a recycled pid is never taken for the daemon. "stale" means the daemon
@@ -28,7 +31,7 @@ pid_of() {  # pid_of PIDFILE MARK: print the daemon's pid, fail if none runs
     echo "$p"
 }
 
-[ $# -ge 2 ] || { echo "usage: $0 status|start|stop|reload|rotate ARGS..." >&2; exit 2; }
+[ $# -ge 2 ] || { echo "usage: $0 status|start|stop|reload|rotate|ensure ARGS..." >&2; exit 2; }
 action=$1
 shift
 case "$action" in
@@ -89,6 +92,30 @@ reload)
     else
         echo absent
     fi
+    ;;
+ensure)
+    # One call does what a configuration tool would do in several steps:
+    # install the software, stop a stale or outdated daemon, start it.
+    src=$1 rundir=$2 name=$3 restart=$4 python=$5
+    shift 5
+    pidfile="$rundir/$name.pid" script="$rundir/$name.py"
+    mkdir -p "$rundir"
+    changed=0
+    if ! cmp -s "$src" "$script"; then
+        cp "$src" "$script.new" && chmod 0755 "$script.new" && mv "$script.new" "$script"
+        changed=1
+    fi
+    state=$(sh "$0" status "$pidfile" "$script")
+    if [ "$state" = running ] && [ "$changed" = 0 ] && [ "$restart" != 1 ]; then
+        echo running
+        exit 0
+    fi
+    was=$state
+    if [ "$state" != absent ]; then
+        sh "$0" stop "$pidfile" "$script" >/dev/null
+    fi
+    sh "$0" start "$pidfile" "$rundir/$name.log" "$python" "$script" --pidfile "$pidfile" "$@" >/dev/null
+    if [ "$was" = absent ]; then echo started; else echo restarted; fi
     ;;
 rotate)
     if [ -s "$1" ]; then

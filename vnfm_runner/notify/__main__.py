@@ -1,0 +1,45 @@
+"""``python -m vnfm_runner.notify``: a delivery worker alone, on the store of ``VNFM_HOME``
+(or ``VNFM_DATABASE_URL``), until SIGINT or SIGTERM.
+
+It sends what any process wrote to the outbox; it writes nothing itself (the
+process running operations does, through its listener).
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from types import FrameType
+
+from vnfm_runner.notify.config import NotifySettings
+from vnfm_runner.notify.worker import DeliveryWorker
+from vnfm_runner.secrets import SecretBox
+from vnfm_runner.settings import Settings
+from vnfm_runner.store.db import Store
+
+
+def main() -> None:
+    from vnfm_runner.api.subscriptions import SubscriptionRegistry
+    from vnfm_runner.api.tables import create_tables
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    settings = Settings()
+    store = Store(settings.db_url)
+    create_tables(store)
+    worker = DeliveryWorker(
+        store, SubscriptionRegistry(store, SecretBox(settings.home)), NotifySettings()
+    ).start()
+    done = threading.Event()
+
+    def on_signal(_signum: int, _frame: FrameType | None) -> None:
+        done.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    done.wait()
+    worker.stop()
+
+
+if __name__ == "__main__":
+    main()
