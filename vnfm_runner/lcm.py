@@ -77,6 +77,7 @@ class Vnfm:
         store: Store | None = None,
         *,
         submit: Submit | None = None,
+        recover_now: bool = True,
     ) -> None:
         """``submit(op_id, mode)`` runs operations asked with wait=False (a server's
         worker pool); without it, each such operation runs in a detached process."""
@@ -90,7 +91,8 @@ class Vnfm:
         # "instance_deleted", VnfInstance).
         self.listeners: list[Listener] = []
         self._watches: dict[str, CancelWatch] = {}
-        self.recover()
+        if recover_now:  # a server registers its listeners first, then recovers
+            self.recover()
 
     def _notify(self, kind: str, doc: dict[str, Any]) -> None:
         for listener in self.listeners:

@@ -51,7 +51,7 @@ def create_app(settings: Settings | None = None, service: Vnfm | None = None) ->
     def submit(op_id: str, mode: str) -> None:
         holder[0].run_operation(op_id, mode)
 
-    svc = service or Vnfm(cfg, submit=submit)
+    svc = service or Vnfm(cfg, submit=submit, recover_now=False)
     if svc.submit is None:
         svc.submit = submit
     authenticator = auth_mod.Authenticator(cfg)
@@ -76,6 +76,10 @@ def create_app(settings: Settings | None = None, service: Vnfm | None = None) ->
                 except Exception as exc:
                     log.warning("recovery pass failed: %s", type(exc).__name__)
 
+        try:  # now that the listeners are in place, recoveries are notified too
+            svc.recover()
+        except Exception as exc:
+            log.warning("recovery pass failed: %s", type(exc).__name__)
         thread = threading.Thread(target=recover_loop, name="vnfm-recover", daemon=True)
         thread.start()
         notifier.start()
