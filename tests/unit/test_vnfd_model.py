@@ -666,8 +666,18 @@ def test_webfarm_model() -> None:
         "scale_start",
         "terminate_start",
     }
+    # Hooks of operations that work alike share a playbook (change_flavour_* use scale_*).
+    shared = {
+        "scale_to_level": "scale",
+        "change_flavour": "scale",
+        "change_current_package_end": "instantiate_end",
+    }
     for op in default.lcm_operations:
-        assert op.artifact_file == f"Scripts/{op.name}.yml"
+        name = op.name
+        for prefix, target in shared.items():
+            if name.startswith(prefix):
+                name = name.replace(prefix, target, 1)
+        assert op.artifact_file == f"Scripts/{name}.yml"
         assert (WEBFARM / op.artifact_file).is_file()
     custom = default.operation("rotate_logs")
     assert custom is not None and custom.interface == "Custom"
