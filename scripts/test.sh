@@ -92,6 +92,8 @@ step "yamllint" yamllint -s .
 step "ansible-lint (production profile)" ansible-lint --profile production
 step "ansible-test sanity" ./scripts/ansible-test-sanity.sh
 step "collection build + install" collection_build
+# The real OpenStack control plane that the OpenStack scenario and tests use.
+step "OpenStack test bed" ./scripts/openstack-testbed up
 step "molecule" molecule test --all
 # tests/store also runs on PostgreSQL (skipped without a server, failed if CI is set).
 export VNFM_TEST_POSTGRES_URL="${VNFM_TEST_POSTGRES_URL:-$(./scripts/postgres.sh || true)}"
