@@ -79,7 +79,9 @@ check_collection_build() {
 
 run_pytest() {
   local rc=0
-  pytest -q -p no:cacheprovider "$@" || rc=$?
+  # Two workers, whole files each (module fixtures and ordered steps stay together):
+  # the integration tests spend most of their time waiting on ansible-playbook.
+  pytest -q -p no:cacheprovider -n 2 --dist loadfile "$@" || rc=$?
   if [ "$rc" -eq 5 ]; then
     echo "pytest: no tests were collected"
   fi
