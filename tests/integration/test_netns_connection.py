@@ -256,7 +256,10 @@ def test_argv_root_and_non_root() -> None:
         text=True,
     )
     argv = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert argv["root"][1:] == ["netns", "exec", "vnfm-x-web-0", "/bin/sh", "-c", "echo hi"]
+    root = argv["root"]
+    assert root[1:4] == ["netns", "exec", "vnfm-x-web-0"]
+    # a clean environment inside the VNFC: nothing of the controller leaks in
+    assert root[4:6] == ["env", "-i"] and root[-3:] == ["/bin/sh", "-c", "echo hi"]
     user = argv["user"]
     assert user[:2] == ["sudo", "-n"]
     assert user[3:6] == ["netns", "exec", "vnfm-x-web-0"]
