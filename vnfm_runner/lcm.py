@@ -409,14 +409,9 @@ class Vnfm:
         stats = result.stats.get("vnfm_result") or {}
         if result.ok and stats.get("plan"):
             resources = stats.get("resources") or {}
-            flavour = model.flavour(flavour_id)
-            aspects = flavour.scaling_aspects if flavour else []
-            max_levels = {a.id: a.max_scale_level for a in aspects}
             doc = dict(instance.doc)
             doc["instantiationState"] = "INSTANTIATED"
-            doc["instantiatedVnfInfo"] = records.instantiated_info(
-                stats["plan"], resources, max_levels
-            )
+            doc["instantiatedVnfInfo"] = _vnf_info(model, stats["plan"], resources)
             doc["vimConnectionInfo"] = {target.name: target.sol003()}
             doc["extensions"] = {**(doc.get("extensions") or {}), "vnfmHooks": hooks_enabled}
             self.store.update_instance(
@@ -642,10 +637,8 @@ class Vnfm:
             return
         new_plan = stats["plan"]
         resources = stats.get("resources") or {}
-        flavour = model.flavour(str(new_plan["flavourId"]))
-        max_levels = {a.id: a.max_scale_level for a in (flavour.scaling_aspects if flavour else [])}
         doc = dict(instance.doc)
-        doc["instantiatedVnfInfo"] = records.instantiated_info(new_plan, resources, max_levels)
+        doc["instantiatedVnfInfo"] = _vnf_info(model, new_plan, resources)
         fields: dict[str, Any] = {"desired_state": new_plan}
         if op.operation == "CHANGE_VNFPKG":
             doc.update(records.package_fields(pkg.summary, pkg.id))
@@ -927,11 +920,9 @@ class Vnfm:
             self._rollback_failed(op, result)
             return
         resources = stats.get("resources") or {}
-        flavour = model.flavour(str(before.get("flavourId")))
-        max_levels = {a.id: a.max_scale_level for a in (flavour.scaling_aspects if flavour else [])}
         doc = dict(instance.doc)
         doc["instantiationState"] = "INSTANTIATED"
-        doc["instantiatedVnfInfo"] = records.instantiated_info(before, resources, max_levels)
+        doc["instantiatedVnfInfo"] = _vnf_info(model, before, resources)
         self.store.update_instance(
             instance.id, instantiation_state="INSTANTIATED", doc=doc, desired_state=before
         )
@@ -961,6 +952,13 @@ class Vnfm:
         doc["runnerIdent"] = row.runner_ident
         doc["artifactsDir"] = row.artifacts_dir
         return doc
+
+
+def _vnf_info(model: VnfModel, plan: dict[str, Any], resources: dict[str, Any]) -> dict[str, Any]:
+    """instantiatedVnfInfo of a plan and the resources the VIM reported for it."""
+    flavour = model.flavour(str(plan.get("flavourId")))
+    max_levels = {a.id: a.max_scale_level for a in (flavour.scaling_aspects if flavour else [])}
+    return records.instantiated_info(plan, resources, max_levels)
 
 
 def _positive(value: Any, default: int) -> int:
