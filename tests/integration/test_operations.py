@@ -42,7 +42,6 @@ from tests.integration.conftest import (
 from tests.integration.test_lifecycle import (
     assert_serves,
     ext_addresses,
-    http_answers,
     netns_addresses,
     one_error_line,
 )
@@ -376,14 +375,6 @@ def test_change_package_to_v2(farm: Farm, tmp_path: Path) -> None:
 # -- change external connectivity (last: it moves the service address) -------------------------------
 EXT2_BRIDGE_PREFIX = "vnfmt2"
 EXT2_CIDR = "172.30.251.0/24"
-EXT_CONN_XFAIL = (
-    "CHANGE_EXT_CONN on the local VIM replaces the lb-0 namespace (vim/_local/diff.py "
-    "vnfc_differences: an ext CP whose network changes is a replacement, which kills the "
-    "VNFC's processes) and webfarm declares no change_external_connectivity_end hook, so "
-    "nothing restarts the load balancer: the new address answers 'connection refused'. "
-    "Fix: map change_external_connectivity_end to instantiate_end_playbook in webfarm's "
-    "flavours (or move the veth to the new bridge without recreating the namespace)"
-)
 
 
 def bridge_ports(bridge: str) -> list[str]:
@@ -431,9 +422,8 @@ def test_change_ext_conn_moves_the_service_address(farm: Farm, tmp_path: Path) -
         assert not any(p.startswith(ours) for p in old_ports), old_ports
         if not old_ports:
             assert not any(link["ifname"] == old_bridge for link in host_links())
-        seen = http_answers(new_ext, 6)
-        if any(k.startswith("error") for k in seen) and not daemons_of(inst, "lb-0"):
-            pytest.xfail(f"{EXT_CONN_XFAIL}; seen {dict(seen)}")
+        # webfarm maps change_external_connectivity_end to instantiate_end, which restarts
+        # the load balancer in its moved namespace: the new address serves every web
         marker = " v2" if doc["vnfSoftwareVersion"] == "2.0" else ""
         assert_serves(new_ext, {f"{web}{marker}" for web in webs(inst)})
     finally:
