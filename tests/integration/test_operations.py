@@ -236,6 +236,8 @@ def test_scale_out_then_in(farm: Farm) -> None:
     assert addresses(inst, "web-0") == addr["web-0"]
     assert scale_status(farm.show()) == {"web": 0}
     farm.serves({"web-0"})
+    # the removed webs' runtime files went with them (local VIM runDir)
+    assert sorted(p.name for p in (RUN_DIR / inst).iterdir()) == ["lb-0", "web-0"]
     left = {pid for pids in removed.values() for pid in pids}
     assert wait_until(lambda: not (left & set(daemon_processes(inst))), timeout=10), (
         f"daemons of removed webs still run: {left & set(daemon_processes(inst))}"

@@ -50,6 +50,7 @@ from ansible_collections.nfv.vnfm.plugins.module_utils.vim._local.model import (
     Observed,
     VnfcState,
     desired_state,
+    run_dir,
     state_dir,
     volume_dir,
 )
@@ -80,6 +81,7 @@ class LocalDriver:
         self.settings = Settings(
             state_dir=state_dir(self.vim),
             lock_file=str(self.vim.get("lockFile") or DEFAULT_LOCK_FILE),
+            run_dir=run_dir(self.vim),
             kill_grace=float(self.vim.get("killGraceSeconds", 2.0)),
             workers=max(1, int(self.vim.get("workers", 8))),
         )
@@ -108,10 +110,17 @@ class LocalDriver:
         remove_dir = os.path.isdir(inst_dir)
         if remove_dir and not changes.delete_volumes:
             changes.actions.append(f"delete directory {inst_dir}")
+        runtime_dir = os.path.join(self.settings.run_dir, inst)
+        remove_runtime = os.path.isdir(runtime_dir)
+        if remove_runtime:
+            changes.actions.append(f"delete directory {runtime_dir}")
         result = self._run(inst, None, obs, changes, check_mode)
-        if remove_dir and not check_mode:
-            self.kernel.remove_tree(inst_dir)
-            result.changed = True
+        if check_mode:
+            return result
+        for path, present in ((inst_dir, remove_dir), (runtime_dir, remove_runtime)):
+            if present:
+                self.kernel.remove_tree(path)
+                result.changed = True
         return result
 
     # -- internals -----------------------------------------------------------

@@ -22,6 +22,7 @@ from ansible_collections.nfv.vnfm.plugins.module_utils.vim._local.discover impor
 )
 from ansible_collections.nfv.vnfm.plugins.module_utils.vim._local.iproute import Kernel
 from ansible_collections.nfv.vnfm.plugins.module_utils.vim._local.model import (
+    DEFAULT_RUN_DIR,
     FIRST_DYNAMIC_HOST,
     POWER_OFF,
     POWER_ON,
@@ -37,6 +38,7 @@ from ansible_collections.nfv.vnfm.plugins.module_utils.vim._local.model import (
 class Settings:
     state_dir: str
     lock_file: str
+    run_dir: str = DEFAULT_RUN_DIR
     kill_grace: float = 2.0
     workers: int = 8
 
@@ -269,6 +271,10 @@ def apply_changes(
         if ch.touches_ext:  # external bridges and addresses are shared by all instances
             stack.enter_context(kernel.lock(settings.lock_file))
         delete_vnfcs(kernel, inst, ch.delete_vnfcs, obs, settings.kill_grace)
+        recreated = {v.vnfc_id for v in ch.create_vnfcs}
+        for vnfc in ch.delete_vnfcs:  # a healed VNFC keeps its runtime files
+            if vnfc.vnfc_id not in recreated:
+                kernel.remove_tree(os.path.join(settings.run_dir, inst, vnfc.vnfc_id))
         if ch.delete_vim_ns:
             delete_namespaces(kernel, [vim_ns], settings.kill_grace)
         elif ch.delete_bridges and obs.vim_ns:

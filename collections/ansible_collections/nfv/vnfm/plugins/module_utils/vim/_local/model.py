@@ -19,6 +19,9 @@ from ansible_collections.nfv.vnfm.plugins.module_utils.vim._local import naming
 DEFAULT_EXTERNAL_NETWORK = {"name": "vnfm-ext0", "cidr": "172.30.250.0/24"}
 DEFAULT_STATE_DIR = "/var/lib/vnfm/local-vim"
 DEFAULT_LOCK_FILE = "/run/vnfm/local-vim.lock"
+# VNFCs share the host's file system: <runDir>/<instance>/<vnfcId> is the place for a
+# VNFC's runtime files, and it goes with the VNFC like a server's ephemeral disk.
+DEFAULT_RUN_DIR = "/run/vnfm"
 FIRST_DYNAMIC_HOST = 10  # dynamic external addresses: first free from .10 upward
 # Power states of a VNFC (plan's ``powerState``). "off": no process runs in the
 # namespace and every interface (lo and the CPs) is administratively down;
@@ -121,6 +124,10 @@ def ext_network(name: str, cidr: object) -> ExtNetwork:
 
 def state_dir(vim: dict[str, Any]) -> str:
     return str(vim.get("stateDir") or DEFAULT_STATE_DIR)
+
+
+def run_dir(vim: dict[str, Any]) -> str:
+    return str(vim.get("runDir") or DEFAULT_RUN_DIR)
 
 
 def volume_dir(vim: dict[str, Any], vnf_instance_id: str, name: str) -> str:
