@@ -366,6 +366,44 @@ def test_paging_and_filters(server: Server, client: httpx.Client, package: dict[
 
 
 # -- VNF packages -----------------------------------------------------------------------------------
+def test_attribute_selectors_share_but_never_change_the_document() -> None:
+    """Listings select from documents without copying them whole: what is dropped or
+    kept is right, and the document read from the store is left as it was."""
+    from vnfm_runner.api import filters
+
+    doc = {
+        "id": "i",
+        "metadata": {"k": "v"},
+        "instantiatedVnfInfo": {"flavourId": "f", "vnfcResourceInfo": [{"id": "c", "x": 1}]},
+        "links": [{"href": "a", "extra": 1}, {"href": "b"}],
+    }
+    before = json.loads(json.dumps(doc))
+
+    def sel(**given: str) -> dict[str, Any]:
+        opts: dict[str, Any] = dict.fromkeys(
+            ("all_fields", "fields", "exclude_fields", "exclude_default")
+        )
+        opts.update(given)
+        return filters.selector(**opts, default_excluded=("metadata", "instantiatedVnfInfo")).apply(
+            doc
+        )
+
+    assert sel() == {"id": "i", "links": doc["links"]}
+    assert sel(all_fields="") is doc
+    assert sel(fields="instantiatedVnfInfo/flavourId") == {
+        "id": "i",
+        "links": doc["links"],
+        "instantiatedVnfInfo": {"flavourId": "f"},
+    }
+    assert sel(exclude_fields="links/extra,instantiatedVnfInfo/vnfcResourceInfo/x") == {
+        "id": "i",
+        "metadata": {"k": "v"},
+        "instantiatedVnfInfo": {"flavourId": "f", "vnfcResourceInfo": [{"id": "c"}]},
+        "links": [{"href": "a"}, {"href": "b"}],
+    }
+    assert doc == before
+
+
 def test_package_routes(server: Server, client: httpx.Client, package: dict[str, Any]) -> None:
     pid = package["id"]
     listed = client.get(PKGS).json()

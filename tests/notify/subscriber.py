@@ -91,9 +91,14 @@ class Subscriber:
         self.closing.set()
         self.refuse()
 
-    def of(self, *instance_ids: str) -> list[dict[str, Any]]:
+    def of(self, *subject_ids: str) -> list[dict[str, Any]]:
+        """The notifications about these VNF instances (or VNF packages)."""
         with self.lock:
-            return [n for n in self.received if n["vnfInstanceId"] in instance_ids]
+            return [
+                n
+                for n in self.received
+                if (n.get("vnfInstanceId") or n.get("vnfPkgId")) in subject_ids
+            ]
 
     def wait_for(self, count: int, *instance_ids: str, timeout: float = 30) -> list[dict[str, Any]]:
         deadline = time.monotonic() + timeout

@@ -1,13 +1,17 @@
-"""SOL003 LCM notifications end to end: a real ``vnfm serve`` and real HTTP subscribers.
+"""Notifications end to end: a real ``vnfm serve``, real HTTP subscribers, and changes
+made by the server or by the ``vnfm`` CLI on the same store.
 
-Operations that need no root: instance creation and deletion, MODIFY_INFO of a
+LCM operations that need no root: instance creation and deletion, MODIFY_INFO of a
 NOT_INSTANTIATED instance (STARTING → PROCESSING → COMPLETED, no playbook) and
-an instantiation on an unreachable OpenStack VIM (fails: FAILED_TEMP).
+an instantiation on an unreachable OpenStack VIM (fails: FAILED_TEMP). Package
+management: onboarding, operational state changes and deletion of a package.
 """
 
 from __future__ import annotations
 
 import base64
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from datetime import datetime
@@ -19,6 +23,7 @@ import pytest
 
 from tests.api.server import (
     PASSWORD,
+    REPO_ROOT,
     WEBFARM,
     Server,
     make_server,
@@ -447,3 +452,170 @@ def test_restart_delivers_what_was_left(tmp_path: Path, subscribers: list[Subscr
         assert [n["id"] for n in got] == [r.id for r in rows]
     finally:
         second.stop()
+
+
+# -- (7) whichever process makes the change: the CLI next to the server ------------------------
+def cli(server: Server, *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "vnfm_runner", *args],
+        env=server.env,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def test_cli_operations_reach_subscribers(
+    server: Server, client: httpx.Client, vnfd_id: str, subscribers: list[Subscriber]
+) -> None:
+    """Operations run by ``vnfm`` commands (in their own process, and in the detached
+    process of --no-wait) are notified through the server's delivery worker."""
+    sub = new_subscriber(subscribers)
+    sub_id = subscribe(client, sub.url)
+    iid = cli(server, "create", "--vnfd-id", vnfd_id, "--name", "from-cli").strip()
+    cli(server, "modify", iid, "--description", "by the CLI", "--quiet")
+    op_id = cli(server, "modify", iid, "--description", "detached", "--no-wait").strip()
+    wait_op(client, op_id, ("COMPLETED",), timeout=60)
+    cli(server, "delete", iid)
+
+    got = settle(sub, iid, 8)
+    assert shape(got) == [(CREATED,), *modify_shape() * 2, (DELETED,)]
+    changed = [n["changedInfo"] for n in got if n.get("operationState") == "COMPLETED"]
+    assert changed == [
+        {"vnfInstanceDescription": "by the CLI"},
+        {"vnfInstanceDescription": "detached"},
+    ]
+    assert client.delete(f"{SUBS}/{sub_id}").status_code == 204
+
+
+# -- (8) package management subscriptions and notifications (SOL005) ---------------------------
+PKG_SUBS = "/vnfpkgm/v1/subscriptions"
+PACKAGES = "/vnfpkgm/v1/vnf_packages"
+ONBOARDING = "VnfPackageOnboardingNotification"
+CHANGE = "VnfPackageChangeNotification"
+
+
+@pytest.fixture
+def pkg_server(tmp_path: Path) -> Iterator[Server]:
+    srv = make_server(tmp_path, **FAST).start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+def pkg_shape(notifications: list[dict[str, Any]]) -> list[tuple[str, ...]]:
+    return [
+        (n["notificationType"], n.get("changeType", ""), n.get("operationalState", ""))
+        for n in notifications
+    ]
+
+
+def test_package_subscription_resource(pkg_server: Server, subscribers: list[Subscriber]) -> None:
+    sub = new_subscriber(subscribers)
+    with pkg_server.client() as c:
+        body = {
+            "callbackUri": sub.url,
+            "filter": {"notificationTypes": [CHANGE], "operationalState": ["DISABLED"]},
+            "authentication": {
+                "authType": ["BASIC"],
+                "paramsBasic": {"userName": "nfvo", "password": CALLBACK_SECRET},
+            },
+        }
+        r = c.post(PKG_SUBS, json=body)
+        assert r.status_code == 201, r.text
+        doc = r.json()
+        assert r.headers["Location"] == f"{PKG_SUBS}/{doc['id']}"
+        assert r.headers["Version"] == "2.1.0"
+        assert doc["filter"] == body["filter"] and doc["callbackUri"] == sub.url
+        assert doc["_links"]["self"]["href"] == f"{PKG_SUBS}/{doc['id']}"
+        assert "authentication" not in doc and CALLBACK_SECRET not in r.text
+        assert c.get(f"{PKG_SUBS}/{doc['id']}").json() == doc
+        lcm = c.post(SUBS, json={"callbackUri": sub.url}).json()
+        assert [d["id"] for d in c.get(PKG_SUBS).json()] == [doc["id"]]  # LCM ones apart
+        assert [d["id"] for d in c.get(SUBS).json()] == [lcm["id"]]
+        assert c.get(f"{PKG_SUBS}/{lcm['id']}").status_code == 404
+        assert c.delete(f"{SUBS}/{doc['id']}").status_code == 404
+        listed = c.get(PKG_SUBS, params={"filter": f"(eq,id,{doc['id']})"}).json()
+        assert [d["id"] for d in listed] == [doc["id"]]
+
+        # bad requests name the field; an unreachable callback is refused
+        bad_filter = c.post(PKG_SUBS, json={"callbackUri": sub.url, "filter": {"vnfdIds": ["x"]}})
+        assert bad_filter.status_code == 400 and "vnfdIds" in bad_filter.text
+        bad_state = c.post(
+            PKG_SUBS, json={"callbackUri": sub.url, "filter": {"operationalState": ["ON"]}}
+        )
+        assert bad_state.status_code == 400 and "operationalState" in bad_state.text
+        assert c.post(PKG_SUBS, json={"filter": {}}).status_code == 400
+        sub.refuse()
+        assert c.post(PKG_SUBS, json={"callbackUri": sub.url}).status_code == 422
+        sub.start()
+
+        assert c.delete(f"{PKG_SUBS}/{doc['id']}").status_code == 204
+        assert c.get(f"{PKG_SUBS}/{doc['id']}").status_code == 404
+        assert c.delete(f"{PKG_SUBS}/{doc['id']}").status_code == 404
+        # the LCM filter is checked too (it was taken as it came)
+        r = c.post(SUBS, json={"callbackUri": sub.url, "filter": {"operationStates": ["DONE"]}})
+        assert r.status_code == 400 and "operationStates" in r.text
+    assert CALLBACK_SECRET not in pkg_server.log()
+
+
+def test_package_notifications(pkg_server: Server, subscribers: list[Subscriber]) -> None:
+    everything, onboarding, disabled, other = (new_subscriber(subscribers) for _ in range(4))
+    with pkg_server.client() as c:
+        subscribe_to = {
+            everything: {},
+            onboarding: {"notificationTypes": [ONBOARDING]},
+            disabled: {"operationalState": ["DISABLED"]},
+            other: {"vnfdId": ["another-vnfd"]},
+        }
+        for sub, flt in subscribe_to.items():
+            r = c.post(PKG_SUBS, json={"callbackUri": sub.url, "filter": flt})
+            assert r.status_code == 201, r.text
+        lcm_sub = new_subscriber(subscribers)
+        assert c.post(SUBS, json={"callbackUri": lcm_sub.url}).status_code == 201
+
+        pkg = onboard_via_api(c, zip_dir(WEBFARM))
+        assert pkg["onboardingState"] == "ONBOARDED", pkg
+        pkg_id, vnfd = pkg["id"], pkg["vnfdId"]
+        patch = {"Content-Type": "application/merge-patch+json"}
+        for state in ("DISABLED", "ENABLED", "DISABLED"):
+            r = c.patch(f"{PACKAGES}/{pkg_id}", json={"operationalState": state}, headers=patch)
+            assert r.status_code == 200, r.text
+        r = c.patch(f"{PACKAGES}/{pkg_id}", json={"userDefinedData": {"a": "b"}}, headers=patch)
+        assert r.status_code == 200, r.text  # not a notified change
+        assert c.delete(f"{PACKAGES}/{pkg_id}").status_code == 204
+
+    onboarded = (ONBOARDING, "", "")
+    deleted = (CHANGE, "PKG_DELETE", "")
+
+    def op_state(state: str) -> tuple[str, ...]:
+        return (CHANGE, "OP_STATE_CHANGE", state)
+
+    got = settle(everything, pkg_id, 5)
+    assert pkg_shape(got) == [
+        onboarded,
+        op_state("DISABLED"),
+        op_state("ENABLED"),
+        op_state("DISABLED"),
+        deleted,
+    ]
+    assert pkg_shape(settle(onboarding, pkg_id, 1)) == [onboarded]
+    assert pkg_shape(settle(disabled, pkg_id, 3)) == [
+        op_state("DISABLED"),
+        op_state("DISABLED"),
+        deleted,
+    ]
+    time.sleep(0.5)
+    assert not other.received and not lcm_sub.received
+    for n in got:
+        assert n["vnfPkgId"] == pkg_id and n["vnfdId"] == vnfd
+        assert n["_links"]["vnfPackage"]["href"].endswith(f"{PACKAGES}/{pkg_id}")
+        assert n["_links"]["subscription"]["href"].endswith(f"{PKG_SUBS}/{n['subscriptionId']}")
+        datetime.fromisoformat(n["timeStamp"].replace("Z", "+00:00"))
+    assert len({n["id"] for n in got}) == 5
+    assert {h["version"] for h in everything.headers} == {"2.1.0"}

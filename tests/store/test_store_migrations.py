@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, inspect, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    inspect,
+    select,
+    text,
+)
 
 from vnfm_runner.store import migrate
 from vnfm_runner.store.db import Store
@@ -43,7 +58,7 @@ def test_migrated_schema_is_the_models(store: Store, url: str) -> None:
     """A model change without its migration fails here."""
     assert _diff(url) == []
     with store.engine.connect() as conn:
-        assert migrate.current(conn) == migrate.heads() == {"0003"}
+        assert migrate.current(conn) == migrate.heads() == {"0004"}
         indexes = {i["name"]: i for i in inspect(conn).get_indexes("vnf_lcm_op_occs")}
     assert indexes["uq_vnf_lcm_op_occs_active_instance"]["unique"]
 
@@ -61,7 +76,7 @@ def test_reopening_changes_nothing(store: Store, url: str) -> None:
     Store(url).engine.dispose()
     with store.engine.connect() as conn:
         versions = conn.execute(text("SELECT version_num FROM alembic_version")).all()
-    assert [v[0] for v in versions] == ["0003"]
+    assert [v[0] for v in versions] == ["0004"]
 
 
 def test_a_store_from_before_migrations_is_adopted(url: str) -> None:
@@ -126,10 +141,150 @@ def test_revision_command_writes_the_next_migration(
 
     assert migrate.main(["revision", "-m", "nothing changed"]) == 0
 
-    written = copy / "versions" / "0004_nothing_changed.py"
+    written = copy / "versions" / "0005_nothing_changed.py"
     source = written.read_text()
-    assert 'revision: str = "0004"' in source
-    assert 'down_revision: str | None = "0003"' in source
+    assert 'revision: str = "0005"' in source
+    assert 'down_revision: str | None = "0004"' in source
     upgrade = source.split("def upgrade() -> None:", 1)[1].split("def downgrade", 1)[0]
     assert "op." not in upgrade  # the models match head: nothing to do
-    assert migrate.heads() == {"0004"}
+    assert migrate.heads() == {"0005"}
+
+
+def _api_tables_of_0003() -> MetaData:
+    """The API tables as the 0003-era server made them at start-up (create_all, then the
+    paging indexes by plain SQL): frozen here, as ``LEGACY_SCHEMA`` is for 0001."""
+    meta = MetaData()
+    Table(
+        "api_vnf_packages",
+        meta,
+        Column("id", String(36), primary_key=True),
+        Column("store_package_id", String(36), nullable=True, index=True),
+        Column("onboarding_state", String(32), nullable=False),
+        Column("operational_state", String(32), nullable=False),
+        Column("user_defined_data", JSON, nullable=False),
+        Column("failure", JSON, nullable=True),
+        Column("details", JSON, nullable=False),
+        Column("upload_path", String(4096), nullable=True),
+        Column("deleted", Boolean, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+    )
+    Table(
+        "api_subscriptions",
+        meta,
+        Column("id", String(36), primary_key=True),
+        Column("doc", JSON, nullable=False),
+        Column("authentication", String(8192), nullable=True),
+        Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+    )
+    return meta
+
+
+PAGING_INDEXES_OF_0003 = (
+    "CREATE INDEX IF NOT EXISTS ix_api_vnf_instances_created ON vnf_instances (created_at, id)",
+    "CREATE INDEX IF NOT EXISTS ix_api_vnf_lcm_op_occs_created ON vnf_lcm_op_occs (created_at, id)",
+)
+
+
+def _at_0003(url: str) -> None:
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            command.upgrade(migrate.config(conn), "0003")
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("server_ran", [True, False], ids=["server-ran", "never-served"])
+def test_upgrade_from_0003_keeps_the_api_records(url: str, server_ran: bool) -> None:
+    """A 0003 store whose server made the API tables (with rows) or never ran: 0004
+    adopts what is there, creates what is not, and the schema is the models'."""
+    from vnfm_runner.store.tables import LCM_API, PkgInfoRow, SubscriptionRow
+
+    _at_0003(url)
+    sub_doc = {"id": "s-1", "filter": {}, "callbackUri": "http://nfvo/cb", "verbosity": "FULL"}
+    if server_ran:
+        engine = create_engine(url)
+        _api_tables_of_0003().create_all(engine)
+        with engine.begin() as conn:
+            for statement in PAGING_INDEXES_OF_0003:
+                conn.exec_driver_sql(statement)
+            conn.execute(
+                _api_tables_of_0003().tables["api_subscriptions"].insert(),
+                [
+                    {
+                        "id": "s-1",
+                        "doc": sub_doc,
+                        "authentication": "sealed",
+                        "created_at": datetime(2024, 5, 1, 10, 0, 0, tzinfo=UTC),
+                    }
+                ],
+            )
+            conn.execute(
+                _api_tables_of_0003().tables["api_vnf_packages"].insert(),
+                [
+                    {
+                        "id": "p-1",
+                        "store_package_id": None,
+                        "onboarding_state": "CREATED",
+                        "operational_state": "DISABLED",
+                        "user_defined_data": {"k": "v"},
+                        "failure": None,
+                        "details": {},
+                        "upload_path": None,
+                        "deleted": False,
+                        "created_at": datetime(2024, 5, 1, 10, 0, 1, tzinfo=UTC),
+                    }
+                ],
+            )
+        engine.dispose()
+
+    store = Store(url)
+    try:
+        with store.engine.connect() as conn:
+            assert migrate.current(conn) == {"0004"}
+            insp = inspect(conn)
+            for table in ("vnf_instances", "vnf_lcm_op_occs"):
+                names = {i["name"] for i in insp.get_indexes(table)}
+                assert f"ix_api_{table}_created" in names
+        assert _diff(url) == []
+        with store.reading() as s:
+            subs = list(s.scalars(select(SubscriptionRow)))
+            pkgs = list(s.scalars(select(PkgInfoRow)))
+        if server_ran:
+            assert [(r.id, r.api, r.doc, r.authentication) for r in subs] == [
+                ("s-1", LCM_API, sub_doc, "sealed")
+            ]
+            assert [(p.id, p.user_defined_data, p.deleted) for p in pkgs] == [
+                ("p-1", {"k": "v"}, False)
+            ]
+            assert subs[0].created_at.tzinfo is not None  # read back as UTC
+        else:
+            assert subs == [] and pkgs == []
+    finally:
+        store.engine.dispose()
+
+
+def test_downgrade_to_0003_and_up_again(store: Store, url: str) -> None:
+    """0004's downgrade leaves the API's rows for the 0003 server; upgrading again works."""
+    from vnfm_runner.notify.subscriptions import SubscriptionRegistry
+    from vnfm_runner.secrets import SecretBox
+    from vnfm_runner.store.tables import LCM_API, PKGM_API
+
+    class NoBox(SecretBox):
+        def __init__(self) -> None:
+            pass
+
+    registry = SubscriptionRegistry(store, NoBox())
+    lcm = registry.add(LCM_API, "/vnflcm/v2/subscriptions", {"callbackUri": "http://a/cb"})
+    registry.add(PKGM_API, "/vnfpkgm/v1/subscriptions", {"callbackUri": "http://b/cb"})
+    with store.engine.begin() as conn:
+        command.downgrade(migrate.config(conn), "0003")
+    with store.engine.connect() as conn:
+        assert "api" not in {c["name"] for c in inspect(conn).get_columns("api_subscriptions")}
+    store.engine.dispose()
+    again = Store(url)
+    try:
+        assert [d["id"] for d in SubscriptionRegistry(again, NoBox()).all()] == [lcm["id"]]
+        assert _diff(url) == []
+    finally:
+        again.engine.dispose()

@@ -26,13 +26,14 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vnfm_runner.api import auth as auth_mod
-from vnfm_runner.api import packages, paging, problems, subscriptions, vnflcm
+from vnfm_runner.api import packages, pkgm_subscriptions, problems, subscriptions, vnflcm
 from vnfm_runner.api.config import ApiSettings, api_settings
 from vnfm_runner.api.context import ApiContext
 from vnfm_runner.api.metrics import Metrics
-from vnfm_runner.api.tables import create_tables
 from vnfm_runner.lcm import Vnfm
-from vnfm_runner.notify import DeliveryWorker, NotifySettings
+from vnfm_runner.notify.config import NotifySettings
+from vnfm_runner.notify.subscriptions import SubscriptionRegistry
+from vnfm_runner.notify.worker import DeliveryWorker
 from vnfm_runner.secrets import SecretBox
 from vnfm_runner.settings import Settings
 
@@ -57,14 +58,12 @@ def create_app(settings: Settings | None = None, service: Vnfm | None = None) ->
     authenticator = auth_mod.Authenticator(cfg)
     ctx = ApiContext(settings=cfg, service=svc, pool=pool, auth=authenticator)
     holder.append(ctx)
-    create_tables(svc.store)
-    paging.ensure_indexes(svc.store)
     metrics = Metrics(svc.store)
     svc.listeners.append(metrics.on_change)
-    registry = subscriptions.SubscriptionRegistry(svc.store, SecretBox(cfg.home))
-    # LCM notifications: written to the store's outbox as events happen, sent by this worker.
+    registry = SubscriptionRegistry(svc.store, SecretBox(cfg.home))
+    # Notifications are written by the store in the transaction of each change, by
+    # whichever process makes it (this server, the CLI, ...); this worker sends them.
     notifier = DeliveryWorker(svc.store, registry, NotifySettings(), registry=metrics.registry)
-    svc.listeners.append(notifier.listener)
     stop = threading.Event()
 
     @asynccontextmanager
@@ -102,7 +101,10 @@ def create_app(settings: Settings | None = None, service: Vnfm | None = None) ->
     app.state.notifier = notifier
     problems.install(app)
 
-    def require_auth(
+    # async: the check is a few comparisons (no password hashing: the configured
+    # secret is compared in constant time), so it runs on the event loop instead of
+    # costing every request a hop to the thread pool.
+    async def require_auth(
         request: Request,
         _basic_creds: Annotated[HTTPBasicCredentials | None, Depends(_basic)],
         _token: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
@@ -112,6 +114,7 @@ def create_app(settings: Settings | None = None, service: Vnfm | None = None) ->
     app.include_router(auth_mod.router(authenticator))
     app.include_router(vnflcm.router(ctx, require_auth))
     app.include_router(subscriptions.router(ctx, registry, require_auth))
+    app.include_router(pkgm_subscriptions.router(ctx, registry, require_auth))
     app.include_router(packages.router(ctx, require_auth))
 
     @app.get("/metrics", include_in_schema=False)

@@ -168,17 +168,22 @@ def _paths(text: str | None, what: str) -> list[tuple[str, ...]]:
     return out
 
 
-def _drop(doc: Any, path: tuple[str, ...]) -> None:
-    if not path:
-        return
-    items = doc if isinstance(doc, list) else [doc]
-    for obj in items:
-        if not isinstance(obj, dict) or path[0] not in obj:
-            continue
-        if len(path) == 1:
-            del obj[path[0]]
-        else:
-            _drop(obj[path[0]], path[1:])
+def _without(value: Any, path: tuple[str, ...]) -> Any:
+    """value without the attribute at path (in every item of a list on the way).
+
+    Only the containers on the path are copied; the rest is shared with value,
+    which is never changed (a listing answers 100 documents or more: copying each
+    whole document cost more than reading it)."""
+    if isinstance(value, list):
+        return [_without(v, path) for v in value]
+    if not path or not isinstance(value, dict) or path[0] not in value:
+        return value
+    out = dict(value)
+    if len(path) == 1:
+        del out[path[0]]
+    else:
+        out[path[0]] = _without(value[path[0]], path[1:])
+    return out
 
 
 def _keep_only(doc: dict[str, Any], full: dict[str, Any], path: tuple[str, ...]) -> None:
@@ -192,8 +197,8 @@ def _keep_only(doc: dict[str, Any], full: dict[str, Any], path: tuple[str, ...])
             dst[name] = src[name]
             return
         src = src[name]
-        if not isinstance(dst.get(name), dict):
-            dst[name] = {}
+        # copied before writing into it: below the top, doc shares containers with full
+        dst[name] = dict(dst[name]) if isinstance(dst.get(name), dict) else {}
         dst = dst[name]
 
 
@@ -205,26 +210,16 @@ class Selector:
     default_excluded: tuple[tuple[str, ...], ...]
 
     def apply(self, doc: dict[str, Any]) -> dict[str, Any]:
+        """The document as selected; ``doc`` itself is left as it is."""
         if self.all_fields:
             return doc
-        out: dict[str, Any] = _deep_copy(doc)
-        if self.exclude:
-            for path in self.exclude:
-                _drop(out, path)
-            return out
-        for path in self.default_excluded:
-            _drop(out, path)
-        for path in self.fields:
-            _keep_only(out, doc, path)
+        out: dict[str, Any] = dict(doc)
+        for path in self.exclude or self.default_excluded:
+            out = _without(out, path)
+        if not self.exclude:
+            for path in self.fields:
+                _keep_only(out, doc, path)
         return out
-
-
-def _deep_copy(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _deep_copy(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_deep_copy(v) for v in value]
-    return value
 
 
 def selector(

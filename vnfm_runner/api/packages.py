@@ -1,7 +1,8 @@
 """SOL005-style VNF package management: ``/vnfpkgm/v1/vnf_packages``.
 
 A package is created empty (CREATED), gets its content by ``PUT
-package_content`` (a CSAR zip), is onboarded in the worker pool through
+package_content`` (a CSAR zip) or ``POST package_content/upload_from_uri`` (the
+server fetches it, see package_fetch.py), is onboarded in the worker pool through
 ``Vnfm.onboard`` (PROCESSING → ONBOARDED, or ERROR with every ``FILE:LINE``
 problem in ``onboardingFailureDetails``), and can then be read: its VNFD, its
 artifacts, its content. Packages onboarded with the CLI show up too.
@@ -21,9 +22,10 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, Response
 from sqlalchemy import select
 
-from vnfm_runner.api import filters
+from vnfm_runner.api import filters, package_fetch
 from vnfm_runner.api.context import ApiContext, merge_patch, respond
 from vnfm_runner.api.models import CreateVnfPkgInfoRequest, VnfPkgInfoModifications
+from vnfm_runner.api.package_fetch import FetchError, Source, UploadVnfPkgFromUriRequest
 from vnfm_runner.api.problems import ApiProblem, problem_doc
 from vnfm_runner.api.tables import PkgInfoRow
 from vnfm_runner.core import Limits, Package, PackageError
@@ -163,6 +165,25 @@ class Packages:
             failure=None,
             details=details,
         )
+
+    def fetch_and_onboard(self, pkg_id: str, source: Source) -> None:
+        """Worker: download the zip (UPLOADING), then onboard it as an uploaded one."""
+        target = self.uploads / f"{pkg_id}.zip"
+        limit = self.ctx.settings.api_max_package_mb * 1024 * 1024
+        try:
+            self.uploads.mkdir(parents=True, exist_ok=True)
+            package_fetch.fetch(source, target, limit=limit)
+        except FetchError as exc:
+            self._update(
+                pkg_id, onboarding_state="ERROR", failure=problem_doc(exc.status, exc.detail)
+            )
+            return
+        except Exception as exc:
+            failure = problem_doc(500, f"fetching the package failed ({type(exc).__name__})")
+            self._update(pkg_id, onboarding_state="ERROR", failure=failure)
+            raise
+        self._update(pkg_id, onboarding_state="PROCESSING", upload_path=str(target))
+        self.onboard(pkg_id, target)
 
     def content_zip(self, row: PkgInfoRow) -> Path:
         if row.upload_path and Path(row.upload_path).is_file():
@@ -371,6 +392,26 @@ def router(ctx: ApiContext, auth_dep: Any) -> APIRouter:
         ctx.background(f"onboarding of package {pkg_id}", pkgs.onboard, pkg_id, target)
         return Response(status_code=202)
 
+    # SOL005 9.4.6.3.1 defines POST (tackerclient's ``upload --url`` posts); PUT is
+    # accepted as well (the direct upload's method), outside the OpenAPI description.
+    from_uri = "/{pkg_id}/package_content/upload_from_uri"
+
+    @api.post(from_uri, status_code=202, summary="Have the VNFM fetch the CSAR zip from a URI")
+    def upload_from_uri(pkg_id: str, body: UploadVnfPkgFromUriRequest) -> Response:
+        row = pkgs.row(pkg_id)
+        source = package_fetch.source_of(body)
+        if row.onboarding_state != "CREATED":
+            raise ApiProblem(409, f"VNF package {pkg_id} is {row.onboarding_state}, not CREATED")
+        pkgs._update(pkg_id, onboarding_state="UPLOADING")
+        ctx.background(
+            f"upload of package {pkg_id} from a URI", pkgs.fetch_and_onboard, pkg_id, source
+        )
+        return Response(status_code=202)
+
+    api.add_api_route(
+        from_uri, upload_from_uri, methods=["PUT"], status_code=202, include_in_schema=False
+    )
+
     @api.get("/{pkg_id}/package_content", summary="Fetch the package (CSAR zip)")
     def content(pkg_id: str) -> Response:
         row = pkgs.row(pkg_id)
@@ -428,7 +469,7 @@ def router(ctx: ApiContext, auth_dep: Any) -> APIRouter:
 def api_package_ids(store: Any) -> dict[str, str]:
     """Store package id -> the VnfPkgInfo id the API shows for it (the oldest live one)."""
     out: dict[str, str] = {}
-    with store.session() as s:
+    with store.reading() as s:  # every listing page asks: never take SQLite's write lock
         rows = s.execute(
             select(PkgInfoRow.store_package_id, PkgInfoRow.id)
             .where(PkgInfoRow.deleted.is_(False), PkgInfoRow.store_package_id.is_not(None))

@@ -1,8 +1,9 @@
 """Keyset paging (SOL013 5.4) over the store's tables, in SQL.
 
 A page is read with ``ORDER BY created_at, id`` after the marker
-``(created_at, id)``; filter terms on indexed columns become SQL, the rest are
-checked on the documents while reading on in batches. Nothing reads a whole table.
+``(created_at, id)``, on the ``(created_at, id)`` index of each table (migration
+0004); filter terms on indexed columns become SQL, the rest are checked on the
+documents while reading on in batches. Nothing reads a whole table.
 """
 
 from __future__ import annotations
@@ -16,27 +17,13 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from vnfm_runner.api import filters
 from vnfm_runner.api.problems import ApiProblem
 from vnfm_runner.store.db import Store
 from vnfm_runner.store.tables import InstanceRow, OperationRow
-
-# Indexes the keyset queries need (created by the server if missing). Plain SQL:
-# an Index object built on the models' columns would join the store's metadata
-# and make the schema differ from its migrations. (To move into a migration.)
-PAGING_INDEXES = (
-    "CREATE INDEX IF NOT EXISTS ix_api_vnf_instances_created ON vnf_instances (created_at, id)",
-    "CREATE INDEX IF NOT EXISTS ix_api_vnf_lcm_op_occs_created ON vnf_lcm_op_occs (created_at, id)",
-)
-
-
-def ensure_indexes(store: Store) -> None:
-    with store.engine.begin() as conn:
-        for statement in PAGING_INDEXES:
-            conn.exec_driver_sql(statement)
 
 
 @dataclass(frozen=True)
@@ -91,9 +78,11 @@ def _rows(
             .limit(batch)
         )
         if after is not None:
-            q = q.where(or_(created > after[0], and_(created == after[0], row_id > after[1])))
-        with store.engine.connect() as conn:
-            rows: list[Any] = list(conn.execute(q))
+            # "(created_at, id) > marker", written so that the index gives the start:
+            # a bare OR of the two cases makes SQLite walk the index from its first row.
+            q = q.where(created >= after[0], or_(created > after[0], row_id > after[1]))
+        with store.reading_rows() as conn:  # a read transaction: never waits for writers
+            rows: list[Any] = list(conn.execute(q).all())
         yield from rows
         if len(rows) < batch:
             return

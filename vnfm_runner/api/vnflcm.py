@@ -314,6 +314,18 @@ def router(ctx: ApiContext, auth_dep: Any) -> APIRouter:
         svc.cancel(op_id, (body or CancelMode()).cancelMode)
         return Response(status_code=202)
 
+    # python-tackerclient has `vnflcm op cancel` only for API version 1 (Tacker's v2
+    # API has no cancel) and posts it under /vnflcm/v1. SOL003 puts the task under the
+    # interface's major version (v2, above); the same task answers on the v1 path so
+    # that the unchanged client can cancel. Nothing else of v1 is served.
+    api.add_api_route(
+        "/vnflcm/v1/vnf_lcm_op_occs/{op_id}/cancel",
+        cancel,
+        methods=["POST"],
+        status_code=202,
+        include_in_schema=False,
+    )
+
     return api
 
 

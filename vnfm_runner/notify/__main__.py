@@ -2,7 +2,7 @@
 (or ``VNFM_DATABASE_URL``), until SIGINT or SIGTERM.
 
 It sends what any process wrote to the outbox; it writes nothing itself (the
-process running operations does, through its listener).
+store of the process making a change does, in the change's transaction).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import threading
 from types import FrameType
 
 from vnfm_runner.notify.config import NotifySettings
+from vnfm_runner.notify.subscriptions import SubscriptionRegistry
 from vnfm_runner.notify.worker import DeliveryWorker
 from vnfm_runner.secrets import SecretBox
 from vnfm_runner.settings import Settings
@@ -20,13 +21,9 @@ from vnfm_runner.store.db import Store
 
 
 def main() -> None:
-    from vnfm_runner.api.subscriptions import SubscriptionRegistry
-    from vnfm_runner.api.tables import create_tables
-
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     settings = Settings()
     store = Store(settings.db_url)
-    create_tables(store)
     worker = DeliveryWorker(
         store, SubscriptionRegistry(store, SecretBox(settings.home)), NotifySettings()
     ).start()

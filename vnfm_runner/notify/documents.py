@@ -1,7 +1,8 @@
 """SOL003 notification documents (VNF LCM v2, clause 5.5.2.17-19) and subscription filters.
 
-Pure functions: an event of ``Vnfm.listeners`` (kind, document) becomes the
-notification one subscription receives.
+Pure functions: a change the store's journal sees (kind, document) becomes the
+notification one subscription receives. Links are written relative (``/vnflcm/...``);
+the delivery worker puts its ``base_url`` in front (:func:`with_base_url`).
 """
 
 from __future__ import annotations
@@ -106,6 +107,21 @@ def build(
     links["vnfLcmOpOcc"] = {"href": f"{base_url}{OP_OCCS}/{doc['id']}"}
     out["_links"] = links
     return out
+
+
+def with_base_url(notification: dict[str, Any], base_url: str) -> dict[str, Any]:
+    """The notification with ``base_url`` in front of its relative ``_links``."""
+    base = base_url.rstrip("/")
+    links = notification.get("_links")
+    if not base or not isinstance(links, dict):
+        return notification
+    absolute = {}
+    for name, link in links.items():
+        href = link.get("href") if isinstance(link, dict) else None
+        absolute[name] = (
+            {**link, "href": base + href} if isinstance(href, str) and href[:1] == "/" else link
+        )
+    return {**notification, "_links": absolute}
 
 
 def selects(

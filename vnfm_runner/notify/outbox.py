@@ -1,16 +1,16 @@
 """The outbox: notifications written when events happen, read by delivery workers.
 
-Everything here is one short transaction on the store's database, so several
-servers sharing it (PostgreSQL) cooperate: a row is sent by the worker that
-claimed it (compare-and-set with a lease), and only when it is the oldest
-PENDING row of its (subscription, VNF instance) queue.
+Rows are written by the store's journal (journal.py) in the transaction of
+the change they announce. Everything here is one short transaction on the
+store's database, so several servers sharing it (PostgreSQL) cooperate: a row
+is sent by the worker that claimed it (compare-and-set with a lease), and only
+when it is the oldest PENDING row of its queue: (subscription, VNF instance) for
+LCM notifications, (subscription, VNF package) for package management ones.
 """
 
 from __future__ import annotations
 
-import logging
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -19,21 +19,14 @@ from sqlalchemy import and_, delete, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
-from vnfm_runner.notify import documents
 from vnfm_runner.store.db import Store, now
 from vnfm_runner.store.tables import NotificationOutboxRow as Row
-
-log = logging.getLogger("vnfm.notify")
 
 PENDING, SENT, DROPPED = "PENDING", "SENT", "DROPPED"
 
 
 class Subscriptions(Protocol):
-    """What delivery needs from the subscription registry (vnfm_runner.api.subscriptions)."""
-
-    def matching(
-        self, notification: dict[str, Any], instance: dict[str, Any] | None = None
-    ) -> list[dict[str, Any]]: ...
+    """What delivery needs from the subscription registry (notify/subscriptions.py)."""
 
     def get(self, sub_id: str) -> dict[str, Any] | None: ...
 
@@ -58,7 +51,7 @@ class Outbox:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    # -- writing -------------------------------------------------------------------------------
+    # -- writing (the store's journal writes rows as changes happen: journal.py) ---------------
     def add(self, key: str, instance_id: str, notifications: list[dict[str, Any]]) -> int:
         """Insert one row per notification (one per subscription) unless already there."""
         if not notifications:
@@ -76,20 +69,7 @@ class Outbox:
                 )
                 fresh = [n for n in notifications if n["subscriptionId"] not in have]
                 for n in fresh:
-                    s.add(
-                        Row(
-                            id=n["id"],
-                            subscription_id=n["subscriptionId"],
-                            vnf_instance_id=instance_id,
-                            notification_type=n["notificationType"],
-                            event_key=key,
-                            payload=n,
-                            status=PENDING,
-                            attempts=0,
-                            next_attempt_at=stamp,
-                            created_at=stamp,
-                        )
-                    )
+                    s.add(outbox_row(n, key, instance_id, stamp))
                 return len(fresh)
         except IntegrityError:
             return 0  # another process wrote the same event at the same time
@@ -120,7 +100,7 @@ class Outbox:
         )
         if skip_subscriptions:
             q = q.where(Row.subscription_id.not_in(sorted(skip_subscriptions)))
-        with self.store.session() as s:
+        with self.store.reading() as s:
             return [(int(seq), str(sub)) for seq, sub in s.execute(q)]
 
     def claim(self, seq: int, worker: str, lease: timedelta) -> Claimed | None:
@@ -222,7 +202,7 @@ class Outbox:
 
     def backlog(self) -> tuple[int, datetime | None]:
         """How many rows are PENDING, and when the oldest was written."""
-        with self.store.session() as s:
+        with self.store.reading() as s:
             count, oldest = s.execute(
                 select(func.count(), func.min(Row.created_at)).where(Row.status == PENDING)
             ).one()
@@ -234,54 +214,27 @@ class Outbox:
 
     def rows(self, subscription_id: str | None = None) -> list[Row]:
         """Every row, in order (for tests and tooling)."""
-        with self.store.session() as s:
+        with self.store.reading() as s:
             q = select(Row).order_by(Row.seq)
             if subscription_id:
                 q = q.where(Row.subscription_id == subscription_id)
             return list(s.scalars(q))
 
 
-class OutboxListener:
-    """A ``Vnfm.listeners`` entry: writes the notifications of an event, sends nothing.
-
-    It runs in the thread that changed the operation, so it is a couple of
-    short queries; it never raises (a notification problem must not fail an
-    operation) and ``wake`` tells the local worker there is work.
-    """
-
-    def __init__(
-        self,
-        outbox: Outbox,
-        subscriptions: Subscriptions,
-        base_url: str = "",
-        wake: Callable[[], None] | None = None,
-    ) -> None:
-        self.outbox = outbox
-        self.subscriptions = subscriptions
-        self.base_url = base_url.rstrip("/")
-        self.wake = wake
-
-    def __call__(self, kind: str, doc: dict[str, Any]) -> None:
-        if kind not in documents.TYPE_OF_KIND:
-            return
-        try:
-            written = self._write(kind, doc)
-        except Exception as exc:
-            log.error("could not record the notifications of %s: %s", kind, type(exc).__name__)
-            return
-        if written and self.wake is not None:
-            self.wake()
-
-    def _write(self, kind: str, doc: dict[str, Any]) -> int:
-        instance_id = documents.instance_id_of(kind, doc)
-        if kind == "operation":
-            row = self.outbox.store.instance(instance_id)
-            instance = dict(row.doc) if row is not None else None
-        else:
-            instance = doc
-        subs = self.subscriptions.matching(documents.probe(kind, doc), instance)
-        notifications = [documents.build(kind, doc, sub, self.base_url) for sub in subs]
-        return self.outbox.add(documents.event_key(kind, doc), instance_id, notifications)
+def outbox_row(notification: dict[str, Any], key: str, queue: str, stamp: datetime) -> Row:
+    """The PENDING row of one notification, in the queue of a VNF instance or package."""
+    return Row(
+        id=notification["id"],
+        subscription_id=notification["subscriptionId"],
+        vnf_instance_id=queue,
+        notification_type=notification["notificationType"],
+        event_key=key,
+        payload=notification,
+        status=PENDING,
+        attempts=0,
+        next_attempt_at=stamp,
+        created_at=stamp,
+    )
 
 
 def new_worker_id() -> str:

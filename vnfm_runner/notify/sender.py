@@ -47,11 +47,12 @@ class Sender:
         uri: str,
         notification: dict[str, Any],
         authentication: dict[str, Any] | None,
+        version: str = NOTIFICATION_VERSION,
     ) -> Outcome:
         headers = {
             "Content-Type": "application/json",
             "Accept": "application/json",
-            "Version": NOTIFICATION_VERSION,
+            "Version": version,
         }
         deadline = time.monotonic() + self.timeout
         try:

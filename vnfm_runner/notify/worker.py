@@ -1,12 +1,13 @@
 """The delivery worker: sends the outbox's PENDING rows, in order, with retries.
 
-One dispatcher thread looks at the outbox when woken (a notification was just
-written by this process) or every ``poll_interval`` (another process wrote
-one, a retry is due), claims due rows and hands them to a bounded pool of
-sender threads:
+One dispatcher thread looks at the outbox when woken (this process committed a
+change that wrote notifications: the store's journal wakes it) or every
+``poll_interval`` (another process — the CLI, another server — wrote some; a
+retry is due), claims due rows and hands them to a bounded pool of sender
+threads:
 
-- **order**: only the oldest PENDING row of a (subscription, VNF instance)
-  queue is ever due, so notification n+1 waits until n is SENT or DROPPED;
+- **order**: only the oldest PENDING row of a (subscription, VNF instance or
+  package) queue is ever due, so notification n+1 waits until n is SENT or DROPPED;
 - **isolation**: at most ``per_subscriber`` deliveries in flight to one
   subscriber and ``workers`` in all; an attempt lasts at most ``timeout``
   seconds, so a subscriber that never answers holds one sender for that long
@@ -31,16 +32,11 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry
 
+from vnfm_runner.notify import documents, packages
 from vnfm_runner.notify.config import NotifySettings
 from vnfm_runner.notify.metrics import NotifyMetrics
-from vnfm_runner.notify.outbox import (
-    Claimed,
-    Outbox,
-    OutboxListener,
-    Subscriptions,
-    new_worker_id,
-)
-from vnfm_runner.notify.sender import Sender
+from vnfm_runner.notify.outbox import Claimed, Outbox, Subscriptions, new_worker_id
+from vnfm_runner.notify.sender import NOTIFICATION_VERSION, Sender
 from vnfm_runner.store.db import Store, now
 
 log = logging.getLogger("vnfm.notify")
@@ -48,7 +44,7 @@ HOUSEKEEPING_EVERY = 60.0  # seconds between sweeps for too-old and long-finishe
 
 
 class DeliveryWorker:
-    """Delivery of one process; ``listener`` is the ``Vnfm.listeners`` entry to register."""
+    """Delivery of one process, for the notifications any process wrote to the store."""
 
     def __init__(
         self,
@@ -59,14 +55,12 @@ class DeliveryWorker:
         registry: CollectorRegistry | None = None,
     ) -> None:
         self.settings = settings or NotifySettings()
+        self.store = store
         self.outbox = Outbox(store)
         self.subscriptions = subscriptions
         self.worker_id = new_worker_id()
         self.sender = Sender(self.settings.timeout)
         self.metrics = NotifyMetrics(self.outbox, registry)
-        self.listener = OutboxListener(
-            self.outbox, subscriptions, self.settings.base_url, wake=self.wake
-        )
         self._workers = max(1, self.settings.workers)
         self._per_subscriber = max(1, self.settings.per_subscriber)
         self._lease = timedelta(seconds=max(self.settings.lease, 3 * self.settings.timeout))
@@ -85,6 +79,7 @@ class DeliveryWorker:
         if self._thread is not None:
             return self
         self._stop.clear()
+        self.store.journal.wakers.append(self.wake)
         self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="vnfm-notify-send")
         self._thread = threading.Thread(target=self._run, name="vnfm-notify", daemon=True)
         self._thread.start()
@@ -95,6 +90,8 @@ class DeliveryWorker:
         give back the leases left and close the HTTP client."""
         self._stop.set()
         self._wake.set()
+        if self.wake in self.store.journal.wakers:
+            self.store.journal.wakers.remove(self.wake)
         if self._thread is not None:
             self._thread.join(timeout=self.settings.timeout + 5)
             self._thread = None
@@ -194,11 +191,13 @@ class DeliveryWorker:
             if self.outbox.dropped(row.seq, self.worker_id, "the subscription was deleted"):
                 self.metrics.dropped.labels("subscription_deleted").inc()
             return
+        package = row.notification_type in (packages.ONBOARDING, packages.CHANGE)
         outcome = self.sender.send(
             row.subscription_id,
             str(sub["callbackUri"]),
-            row.payload,
+            documents.with_base_url(row.payload, self.settings.base_url),
             self.subscriptions.authentication(row.subscription_id),
+            version=packages.VERSION if package else NOTIFICATION_VERSION,
         )
         if outcome.ok:
             if self.outbox.sent(row.seq, self.worker_id):

@@ -7,14 +7,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import create_engine, event, or_, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from vnfm_runner.store.tables import FINAL_STATES, InstanceRow, OperationRow, PackageRow, VimRow
+
+if TYPE_CHECKING:
+    from vnfm_runner.notify.journal import Journal
 
 __all__ = ["FINAL_STATES", "BusyError", "Store", "iso", "now"]
 
@@ -49,9 +52,14 @@ class Store:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         # Reads need no write lock: on SQLite a plain BEGIN (WAL readers never
         # wait for the writer); listings do not queue behind operations.
-        self._reads = sessionmaker(
-            self.engine.execution_options(vnfm_readonly=True), expire_on_commit=False
-        )
+        self._read_engine = self.engine.execution_options(vnfm_readonly=True)
+        self._reads = sessionmaker(self._read_engine, expire_on_commit=False)
+        # Every change a subscriber may be told about writes its notifications in
+        # its own transaction, whichever process makes it (notify/journal.py).
+        from vnfm_runner.notify.journal import Journal
+
+        self.journal: Journal = Journal()
+        self.journal.install(self._sessions)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -63,6 +71,13 @@ class Store:
         """A transaction that only reads."""
         with self._reads.begin() as s:
             yield s
+
+    @contextmanager
+    def reading_rows(self) -> Iterator[Connection]:
+        """A transaction that only reads, for Core queries: no ORM session to set up
+        (API listings run one per page)."""
+        with self._read_engine.connect() as conn, conn.begin():
+            yield conn
 
     # -- packages -------------------------------------------------------------
     def add_package(self, row: PackageRow) -> None:

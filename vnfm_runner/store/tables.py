@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     DateTime,
     ForeignKey,
     Index,
@@ -71,6 +72,9 @@ class PackageRow(Base):
 
 class InstanceRow(Base):
     __tablename__ = "vnf_instances"
+    # Keyset paging of the API lists: ORDER BY created_at, id (migration 0004; the
+    # name is older than the migration, from when the API server made it).
+    __table_args__ = (Index("ix_api_vnf_instances_created", "created_at", "id"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     vnfd_id: Mapped[str] = mapped_column(String(255), index=True)
@@ -96,6 +100,7 @@ class OperationRow(Base):
             sqlite_where=text(NOT_FINAL_SQL),
             postgresql_where=text(NOT_FINAL_SQL),
         ),
+        Index("ix_api_vnf_lcm_op_occs_created", "created_at", "id"),  # paging, as above
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -159,6 +164,8 @@ class NotificationOutboxRow(Base):
     )
     id: Mapped[str] = mapped_column(String(36), unique=True)  # the notification's id
     subscription_id: Mapped[str] = mapped_column(String(36))
+    # The queue the row belongs to: the VNF instance of an LCM notification, the
+    # VNF package (VnfPkgInfo id) of a package management one.
     vnf_instance_id: Mapped[str] = mapped_column(String(36))
     notification_type: Mapped[str] = mapped_column(String(64))
     event_key: Mapped[str] = mapped_column(String(255))
@@ -171,3 +178,43 @@ class NotificationOutboxRow(Base):
     last_error: Mapped[str | None] = mapped_column(String(1024), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class PkgInfoRow(Base):
+    """The SOL005 side of a VNF package (``/vnfpkgm``): it exists from its creation,
+    before any content is uploaded; ``store_package_id`` names the onboarded
+    ``vnf_packages`` row once there is one. Migration 0004 (made by the API server
+    with create_all before)."""
+
+    __tablename__ = "api_vnf_packages"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    store_package_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+    onboarding_state: Mapped[str] = mapped_column(String(32))
+    operational_state: Mapped[str] = mapped_column(String(32))
+    user_defined_data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    failure: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # what onboarding learnt: entry definitions, checksum, artifacts
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+    upload_path: Mapped[str | None] = mapped_column(String(4096), nullable=True)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# SubscriptionRow.api: which notifications a subscription is for.
+LCM_API, PKGM_API = "vnflcm", "vnfpkgm"
+
+
+class SubscriptionRow(Base):
+    """A notification subscription: SOL003 LCM (``/vnflcm/v2/subscriptions``) or
+    SOL005 package management (``/vnfpkgm/v1/subscriptions``). Migration 0004."""
+
+    __tablename__ = "api_subscriptions"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    api: Mapped[str] = mapped_column(String(16), server_default=LCM_API)
+    # the LccnSubscription / PkgmSubscription as returned (never holds credentials)
+    doc: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # SubscriptionAuthentication sealed with the store's SecretBox, or None
+    authentication: Mapped[str | None] = mapped_column(String(8192), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
