@@ -5,6 +5,8 @@ the plan's web VNFCs are cloned with the next addresses; N=1 is the lb alone), o
 measures:
 
 * (a) ``driver``: ``get_driver(vim).reconcile(plan)`` from empty, then ``.remove(id)``;
+  with ``--operate``, between the two: every server stopped (the plan with every VNFC
+  ``powerState: off``, as operate STOPPED makes it), then started again;
 * (b) ``sdk-parallel``: a bare openstacksdk script creating the same network, subnet,
   ports and servers with a ThreadPoolExecutor (``--workers``), waiting for ACTIVE, then
   deleting them the same way;
@@ -16,7 +18,7 @@ The plan is reduced to what all three create: no volumes, server groups or secur
 groups. Needs the test bed up (``scripts/openstack-testbed status``); every created
 resource is removed, even on failure.
 
-    .venv/bin/python bench/openstack_instantiate.py [--sizes 1,8,32] [--workers 8]
+    .venv/bin/python bench/openstack_instantiate.py [--sizes 1,8,32] [--workers 8] [--operate]
 """
 
 from __future__ import annotations
@@ -229,7 +231,16 @@ def timed(func: Callable[[], Any]) -> float:
     return time.monotonic() - started
 
 
-def bench(path: str, conn: Any, vnfcs: int, workers: int) -> dict[str, float]:
+def powered_off(plan: dict[str, Any]) -> dict[str, Any]:
+    off = copy.deepcopy(plan)
+    for vnfc in off["vnfcs"]:
+        vnfc["powerState"] = "off"
+    return off
+
+
+def bench(
+    path: str, conn: Any, vnfcs: int, workers: int, operate: bool = False
+) -> dict[str, float]:
     vim = {"vimType": "openstack", "cloud": CLOUD, "cloudsFile": path}
     vim |= {"softPlacementPolicies": True, "workers": workers}
     out: dict[str, float] = {}
@@ -239,6 +250,10 @@ def bench(path: str, conn: Any, vnfcs: int, workers: int) -> dict[str, float]:
         drv = get_driver(vim, timeout=TIMEOUT)
         inst = plans["a"]["vnfInstanceId"]
         out["a_create"] = timed(lambda: drv.reconcile(plans["a"], heal=[], check_mode=False))
+        if operate:
+            off = powered_off(plans["a"])
+            out["a_stop"] = timed(lambda: drv.reconcile(off, heal=[], check_mode=False))
+            out["a_start"] = timed(lambda: drv.reconcile(plans["a"], heal=[], check_mode=False))
         out["a_delete"] = timed(lambda: drv.remove(inst, check_mode=False))
         for key, n in (("b", workers), ("c", 1)):
             bare = Bare(conn, plans[key], flavor, n)
@@ -255,6 +270,9 @@ def main() -> int:
     parser.add_argument("--sizes", default="1,8,32", help="VNFC counts (lb + webs)")
     parser.add_argument("--workers", type=int, default=8, help="parallel API calls, (a) and (b)")
     parser.add_argument("--json", help="write the results to this file")
+    parser.add_argument(
+        "--operate", action="store_true", help="(a) also stops and starts every server"
+    )
     args = parser.parse_args()
     path = clouds_file()
     conn = connect(path)
@@ -264,7 +282,7 @@ def main() -> int:
         f" {'a/b':>6} {'c/a':>6}"
     )
     for n in (int(s) for s in args.sizes.split(",")):
-        r = bench(path, conn, n, args.workers)
+        r = bench(path, conn, n, args.workers, args.operate)
         results[n] = r
         for op in ("create", "delete"):
             a, b, c = r[f"a_{op}"], r[f"b_{op}"], r[f"c_{op}"]
@@ -272,6 +290,14 @@ def main() -> int:
                 f"{n:>3} {op:7} {a:>10.1f}s {b:>11.1f}s {c:>10.1f}s {a / b:>6.2f} {c / a:>6.2f}",
                 flush=True,
             )
+    if args.operate:
+        print(
+            "driver, operate: "
+            + ", ".join(
+                f"N={n} stop {r['a_stop']:.1f}s start {r['a_start']:.1f}s"
+                for n, r in results.items()
+            )
+        )
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
     return 0

@@ -21,6 +21,9 @@ from ansible_collections.nfv.vnfm.plugins.module_utils.plan.decide import (  # n
     HOOK_PREFIX,
     decide_plan,
 )
+from ansible_collections.nfv.vnfm.plugins.module_utils.plan.package_change import (  # noqa: E402
+    STEP_OPERATIONS,
+)
 from ansible_collections.nfv.vnfm.plugins.module_utils.plan.planner import (  # noqa: E402
     PlanRequest,
     plan,
@@ -42,6 +45,7 @@ from ansible_collections.nfv.vnfm.plugins.module_utils.vnfd.summary import (  # 
 __all__ = [
     "CUSTOM",
     "HOOK_PREFIX",
+    "STEP_OPERATIONS",
     "Limits",
     "Package",
     "PackageError",

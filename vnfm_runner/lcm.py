@@ -21,6 +21,7 @@ from vnfm_runner import records
 from vnfm_runner.core import (
     CUSTOM,
     HOOK_PREFIX,
+    STEP_OPERATIONS,
     Limits,
     Package,
     PackageError,
@@ -86,9 +87,11 @@ class Vnfm:
         self.vims = VimRegistry(self.store, SecretBox(settings.home))
         self.grants = GrantClient(settings)
         self.submit = submit
-        # Called with (kind, document) on every change an NFVO is told about:
+        # In-process observers (the server's metrics), called with (kind, document):
         # ("operation", VnfLcmOpOcc) at each state change, ("instance_created" |
-        # "instance_deleted", VnfInstance).
+        # "instance_deleted", VnfInstance). Subscribers' notifications do not go
+        # through here: the store writes them in the transaction of the change
+        # (vnfm_runner/notify/journal.py), whichever process makes it.
         self.listeners: list[Listener] = []
         self._watches: dict[str, CancelWatch] = {}
         if recover_now:  # a server registers its listeners first, then recovers
@@ -307,7 +310,8 @@ class Vnfm:
     def _fail(self, op: OperationRow, result: RunResult, what: str) -> None:
         """FAILED_TEMP with the failure (or the cancellation) described."""
         if result.status == "canceled":
-            mode = op.doc.get("cancelMode") or "FORCEFUL"
+            # the request is in the store (op.doc is this engine's copy, from before it)
+            mode = self.store.cancel_mode(op.id) or "FORCEFUL"
             error = records.problem(
                 "operation cancelled", f"{what} was cancelled ({mode})", status=409
             )
@@ -564,13 +568,29 @@ class Vnfm:
                 raise LcmError(f"no onboarded package has vnfdId {request.get('vnfdId')}", 422)
             execution["packageId"] = target.id
         if instance.instantiation_state == "INSTANTIATED":
-            _pkg, model = self._package_for(instance, execution.get("packageId"))
+            pkg, model = self._package_for(instance, execution.get("packageId"))
             try:  # refuse what cannot be done before anything runs
-                decide_plan(model, instance_id, operation, request, instance.desired_state)
+                decide_plan(
+                    model,
+                    instance_id,
+                    operation,
+                    request,
+                    instance.desired_state,
+                    **self._package_change_args(instance, operation, pkg.path),
+                )
             except PlanError as exc:
                 raise LcmError(str(exc), 422) from None
         op = self._start(instance, operation, redact(request), execution)
         return self._dispatch(op, on_event, wait)
+
+    def _package_change_args(
+        self, instance: InstanceRow, operation: str, package_dir: str
+    ) -> dict[str, Any]:
+        """decide_plan's extra arguments for CHANGE_VNFPKG: the package the VNF runs now."""
+        if operation != "CHANGE_VNFPKG":
+            return {}
+        _current, current_model = self._package_for(instance)
+        return {"current_model": current_model, "package_dir": package_dir}
 
     def _execute_generic(self, op: OperationRow, on_event: EventSink | None) -> None:
         instance = self.instance(op.vnf_instance_id)
@@ -584,7 +604,7 @@ class Vnfm:
         pkg, model = self._package_for(instance, execution.get("packageId"))
         prefix = HOOK_PREFIX[op.operation]
         current_plan = instance.desired_state or {}
-        hooks_enabled = _hooks_enabled(request)
+        hooks_enabled = _hooks_enabled(request, instance.doc)
         hooks = self._hooks(
             model,
             str(
@@ -602,14 +622,26 @@ class Vnfm:
         before = records.current_resources(instance.doc)
         try:
             after, decision, _delta = decide_plan(
-                model, instance.id, op.operation, request, current_plan
+                model,
+                instance.id,
+                op.operation,
+                request,
+                current_plan,
+                **self._package_change_args(instance, op.operation, pkg.path),
             )
         except PlanError as exc:
             self._set_state(op, "FAILED_TEMP", error=records.problem("cannot plan", str(exc), 422))
             return
-        vim_mapping = self._grant(op, instance, current_plan, after, decision.heal)
+        recreated = decision.heal or list(decision.rolling.get("replace") or [])
+        vim_mapping = self._grant(op, instance, current_plan, after, recreated)
         if vim_mapping is None:
             return
+        trusted_extra: dict[str, Any] = {}
+        if op.operation == "CHANGE_VNFPKG":  # the package the VNF runs now, to compare
+            trusted_extra["vnfm_current_package_dir"] = self._package_for(instance)[0].path
+            # The batch steps are package code, like hooks: a VNF instantiated without
+            # hooks (no data plane) gets its VNFCs recreated batch by batch, no step.
+            trusted_extra["vnfm_package_steps"] = _hooks_enabled(request, instance.doc)
         self._set_state(op, "PROCESSING")
         result = self._run(
             op,
@@ -620,6 +652,7 @@ class Vnfm:
                 "vnfm_hooks": hooks,
                 "vnfm_operation": op.operation,
                 "vnfm_vim_mapping": vim_mapping,
+                **trusted_extra,
             },
             untrusted={
                 "vnfm_request": request,
@@ -647,10 +680,13 @@ class Vnfm:
             doc = records.modified(doc, request)
         self.store.update_instance(instance.id, doc=doc, **fields)
         self.store.update_operation(op.id, desired_after=new_plan)
+        changes = records.resource_changes(before, resources)
+        if op.operation == "CHANGE_VNFPKG":
+            changes = _with_replaced(changes, stats.get("vnfcChanges") or {}, resources)
         self._set_state(
             op,
             "COMPLETED",
-            resourceChanges=records.resource_changes(before, resources),
+            resourceChanges=changes,
             changedInfo=request if op.operation == "MODIFY_INFO" else None,
             hooksRun=hooks_enabled,
             playbookRuns=result.playbook_runs,
@@ -682,6 +718,7 @@ class Vnfm:
         custom = [
             op for op in (flavour.lcm_operations if flavour else []) if op.interface != "Vnflcm"
         ]
+        custom = [op for op in custom if op.name not in STEP_OPERATIONS]  # package change steps
         found = next((op for op in custom if op.name == name), None)
         if found is None or not found.artifact_file:
             names = ", ".join(sorted(op.name for op in custom if op.artifact_file)) or "none"
@@ -885,6 +922,9 @@ class Vnfm:
         if op.operation in ("MODIFY_INFO", CUSTOM):
             self._set_state(op, "ROLLED_BACK")  # nothing was applied: only completion applies
             return
+        if op.operation == "CHANGE_VNFPKG":
+            self._rollback_package_change(op, instance, on_event)
+            return
         before = op.desired_before or {}
         pkg, model = self._package_for(instance)
         prefix = HOOK_PREFIX[op.operation]
@@ -928,6 +968,79 @@ class Vnfm:
         )
         self._set_state(op, "ROLLED_BACK", playbookRuns=result.playbook_runs)
 
+    def _rollback_package_change(
+        self, op: OperationRow, instance: InstanceRow, on_event: EventSink | None
+    ) -> None:
+        """Rollback of CHANGE_VNFPKG: a rolling change back to the package the VNF had.
+
+        The VNFCs of the changed VDUs may run either package: every one of them is
+        replaced again, batch by batch with the old package's steps, so that traffic
+        stays up; the old package's change_current_package_rollback hook ends it.
+        """
+        before = op.desired_before or {}
+        pkg, model = self._package_for(
+            instance
+        )  # the instance's package changes on completion only
+        failed_pkg = self.store.package(str((op.doc.get("vnfmExecution") or {}).get("packageId")))
+        params = op.doc["operationParams"].get("additionalParams") or {}
+        # Back with the old package's own steps, in batches of the same size.
+        back: dict[str, Any] = {k: params[k] for k in ("batchSize",) if k in params}
+        request = {"vnfdId": pkg.vnfd_id, "additionalParams": back}
+        hooks_enabled = _hooks_enabled(op.doc["operationParams"], instance.doc)
+        hooks = self._hooks(
+            model,
+            str((before.get("inputs") or {}).get("flavourId") or before.get("flavourId")),
+            ["change_current_package_rollback"],
+            hooks_enabled,
+            pkg.path,
+        )
+        target = self.vims.unseal(instance.vim)
+        self._set_state(op, "ROLLING_BACK")
+        result = self._run(
+            op,
+            "change_vnfpkg.yml",
+            trusted={
+                "vnfm_vnf_instance_id": instance.id,
+                "vnfm_package_dir": pkg.path,
+                "vnfm_current_package_dir": failed_pkg.path if failed_pkg else pkg.path,
+                "vnfm_hooks": {
+                    "change_current_package_end": hooks["change_current_package_rollback"]
+                },
+                "vnfm_package_steps": hooks_enabled,
+                "vnfm_operation": op.operation,
+            },
+            untrusted={
+                "vnfm_request": request,
+                "vnfm_current_plan": before,
+                "vnfm_vim": target.connection,
+                "vnfm_resources": records.current_resources(instance.doc),
+                "vnfm_additional_params": back,
+            },
+            credentials=target.credentials,
+            on_event=on_event,
+            suffix="-rollback",
+        )
+        stats = result.stats.get("vnfm_result") or {}
+        if not result.ok or not stats.get("plan"):
+            self._rollback_failed(op, result)
+            return
+        doc = dict(instance.doc)
+        doc["instantiatedVnfInfo"] = _vnf_info(model, stats["plan"], stats.get("resources") or {})
+        doc.update(records.package_fields(pkg.summary, pkg.id))
+        self.store.update_instance(
+            instance.id,
+            doc=doc,
+            desired_state=stats["plan"],
+            package_id=pkg.id,
+            vnfd_id=pkg.vnfd_id,
+        )
+        self._set_state(
+            op,
+            "ROLLED_BACK",
+            playbookRuns=result.playbook_runs,
+            vnfcChanges=stats.get("vnfcChanges"),
+        )
+
     # -- crash recovery ---------------------------------------------------------------
     def recover(self) -> list[str]:
         """Move on the operations whose engine died (see engine.py)."""
@@ -959,6 +1072,26 @@ def _vnf_info(model: VnfModel, plan: dict[str, Any], resources: dict[str, Any]) 
     flavour = model.flavour(str(plan.get("flavourId")))
     max_levels = {a.id: a.max_scale_level for a in (flavour.scaling_aspects if flavour else [])}
     return records.instantiated_info(plan, resources, max_levels)
+
+
+def _with_replaced(
+    changes: dict[str, Any], vnfc_changes: dict[str, Any], resources: dict[str, Any]
+) -> dict[str, Any]:
+    """resourceChanges of a package change: the replaced VNFCs are MODIFIED (recreated)."""
+    replaced = set(vnfc_changes.get("replaced") or [])
+    listed = {c["id"] for c in changes["affectedVnfcs"]}
+    extra = [
+        {
+            "id": r["id"],
+            "vduId": r.get("vduId"),
+            "changeType": "MODIFIED",
+            "computeResource": r.get("computeResource"),
+        }
+        for r in resources.get("vnfcResourceInfo", [])
+        if r["id"] in replaced and r["id"] not in listed
+    ]
+    vnfcs = sorted(changes["affectedVnfcs"] + extra, key=lambda c: str(c["id"]))
+    return {**changes, "affectedVnfcs": vnfcs}
 
 
 def _positive(value: Any, default: int) -> int:

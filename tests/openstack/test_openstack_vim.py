@@ -186,7 +186,15 @@ def brute_force_cleanup(sdk: Any, inst: str) -> None:
             with contextlib.suppress(Exception):
                 sdk.compute.delete_server(s.id)
                 sdk.compute.wait_for_delete(s, wait=60)
-    for p in list(sdk.network.ports(tags=tag_of(inst))):
+
+    def named(items: Any) -> list[Any]:  # by tag or by name (a creation cut short is untagged)
+        return [
+            r
+            for r in items
+            if tag_of(inst) in (r.tags or []) or (r.name or "").startswith(prefix + "-")
+        ]
+
+    for p in named(sdk.network.ports()):
         with contextlib.suppress(Exception):
             sdk.network.delete_port(p.id)
     if sdk.has_service("block-storage"):
@@ -194,10 +202,10 @@ def brute_force_cleanup(sdk: Any, inst: str) -> None:
             if (v.name or "").startswith(prefix + "-"):
                 with contextlib.suppress(Exception):
                     sdk.block_storage.delete_volume(v.id, force=True)
-    for n in list(sdk.network.networks(tags=tag_of(inst))):
+    for n in named(sdk.network.networks()):
         with contextlib.suppress(Exception):
             sdk.network.delete_network(n.id)
-    for g in list(sdk.network.security_groups(tags=tag_of(inst))):
+    for g in named(sdk.network.security_groups()):
         with contextlib.suppress(Exception):
             sdk.network.delete_security_group(g.id)
     for g in list(sdk.compute.server_groups(all_projects=True)):
@@ -360,6 +368,33 @@ def test_webfarm_lifecycle(cloud: Cloud, sdk: Any, one_host: bool, instances: li
     assert port_ips(sdk, web0_after.id) == web0_ips
     assert web0_ips[f"{plan['namePrefix']}-web-0-web_cp"] == ["10.10.10.11"]
     assert not drv.reconcile(plan, heal=[], check_mode=False).changed
+
+    # power: web-1 stopped (SHUTOFF), nothing else touched; a second reconcile calls nothing
+    before = {n: (s.id, s.status, s.updated_at) for n, s in servers_of(sdk, inst).items()}
+    web1_name = f"{plan['namePrefix']}-web-1"
+    off = webfarm_plan(inst, power_off=["web-1"])
+    started = time.monotonic()
+    stopped = drv.reconcile(off, heal=[], check_mode=False)
+    print(f"stop 1 server: {time.monotonic() - started:.1f}s")
+    assert stopped.actions == [f"stop server {web1_name} (GRACEFUL; VNFC web-1 stopped)"]
+    now = {n: (s.id, s.status, s.updated_at) for n, s in servers_of(sdk, inst).items()}
+    assert now[web1_name][:2] == (before[web1_name][0], "SHUTOFF")
+    assert {n: v for n, v in now.items() if n != web1_name} == {
+        n: v for n, v in before.items() if n != web1_name
+    }
+    power = {v["id"]: v["metadata"]["powerState"] for v in stopped.resources["vnfcResourceInfo"]}
+    assert power == {"lb-0": "on", "web-0": "on", "web-1": "off"}
+    again = drv.reconcile(off, heal=[], check_mode=False)
+    assert not again.changed, again.actions
+    assert servers_of(sdk, inst)[web1_name].updated_at == now[web1_name][2]
+    # heal of a stopped VNFC: a new server, stopped once created
+    healed_off = drv.reconcile(off, heal=["web-1"], check_mode=False)
+    assert f"stop server {web1_name} once created" in " ".join(healed_off.actions)
+    new_web1 = servers_of(sdk, inst)[web1_name]
+    assert new_web1.id != before[web1_name][0] and new_web1.status == "SHUTOFF"
+    started_back = drv.reconcile(plan, heal=[], check_mode=False)
+    assert started_back.actions == [f"start server {web1_name} (VNFC web-1 started)"]
+    assert servers_of(sdk, inst)[web1_name].status == "ACTIVE"
 
     # scale web 2 -> 3 -> 1
     for webs in (3, 1):

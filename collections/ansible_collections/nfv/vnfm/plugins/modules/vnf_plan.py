@@ -31,6 +31,12 @@ options:
         previous run of this module returned it. Needed by every I(operation) other
         than C(INSTANTIATE).
     type: dict
+  current_package:
+    description:
+      - Path of the VNF package the instance runs now (CSAR zip or directory).
+      - Required when I(operation=CHANGE_VNFPKG); I(package) is then the new package,
+        as a directory, and the module compares the two VDU by VDU (see C(rolling)).
+    type: path
   ext_virtual_links:
     description:
       - External virtual links of the request, in the ETSI NFV-SOL 003
@@ -109,6 +115,17 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+rolling:
+  description:
+    - For C(CHANGE_VNFPKG), the rolling update; empty for the other operations.
+    - C(changedVdus) (VDU id -> reasons), C(replace) (VNFC ids of those VDUs), C(batches)
+      (C(replace) split by C(batchSize)), C(upgradeType), and C(steps) (C(coordinateOld),
+      C(configure), C(coordinateNew) -> absolute path of the new package's task file, or null).
+  returned: success
+  type: dict
+  sample: {"upgradeType": "RollingUpdate", "batchSize": 1, "changedVdus": {"web": ["artifact software changed"]},
+           "replace": ["web-0", "web-1"], "batches": [["web-0"], ["web-1"]],
+           "steps": {"coordinateOld": "/pkg/Scripts/coordinate_old.yml", "configure": null, "coordinateNew": null}}
 heal:
   description: VNFC ids that the operation recreates.
   returned: success
@@ -177,6 +194,7 @@ def main():
             ),
             request=dict(type="dict"),
             current_plan=dict(type="dict"),
+            current_package=dict(type="path"),
             flavour_id=dict(type="str"),
             instantiation_level_id=dict(type="str"),
             aspect_levels=dict(type="dict"),
@@ -201,6 +219,11 @@ def main():
         }
     try:
         model, _warnings = load_vnf(p["package"])
+        current_model = None
+        if p["operation"] == "CHANGE_VNFPKG":
+            if not p["current_package"]:
+                module.fail_json(msg="operation CHANGE_VNFPKG needs current_package")
+            current_model, _warnings = load_vnf(p["current_package"])
         result, decision, delta = decide_plan(
             model,
             p["vnf_instance_id"],
@@ -208,12 +231,20 @@ def main():
             request,
             p["current_plan"],
             vim_mapping=p["vim_mapping"],
+            current_model=current_model,
+            package_dir=p["package"],
         )
     except PackageError as exc:
         module.fail_json(msg="invalid VNF package:\n" + str(exc))
     except (PlanError, ValueError, TypeError) as exc:
         module.fail_json(msg="cannot plan: " + str(exc))
-    module.exit_json(changed=False, plan=result, heal=decision.heal, vnfc_changes=delta)
+    module.exit_json(
+        changed=False,
+        plan=result,
+        heal=decision.heal,
+        vnfc_changes=delta,
+        rolling=decision.rolling,
+    )
 
 
 if __name__ == "__main__":

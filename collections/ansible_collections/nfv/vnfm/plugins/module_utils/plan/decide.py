@@ -16,6 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ansible_collections.nfv.vnfm.plugins.module_utils.errors import PlanError
+from ansible_collections.nfv.vnfm.plugins.module_utils.plan.package_change import (
+    check_flavour,
+    package_change,
+)
 from ansible_collections.nfv.vnfm.plugins.module_utils.plan.planner import PlanRequest, plan
 from ansible_collections.nfv.vnfm.plugins.module_utils.vnfd.model import VnfModel
 
@@ -43,6 +47,8 @@ class Decision:
     inputs: dict[str, Any]
     heal: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # CHANGE_VNFPKG: the VNFCs to replace, their batches and the package's steps.
+    rolling: dict[str, Any] = field(default_factory=dict)
 
 
 def inputs_of(request: dict[str, Any]) -> dict[str, Any]:
@@ -198,6 +204,17 @@ def next_inputs(
         else:
             current["vnfState"] = state
             current["stoppedVnfcs"] = []
+        # How the VIM stops servers (OpenStack waits gracefulStopTimeout for SHUTOFF);
+        # kept so that servers created later for a stopped VNFC are stopped the same way.
+        stop_type = request.get("stopType")
+        if stop_type not in (None, "GRACEFUL", "FORCEFUL"):
+            raise PlanError(f"stopType must be GRACEFUL or FORCEFUL, got {stop_type!r}")
+        timeout = request.get("gracefulStopTimeout")
+        if timeout is not None and _int(timeout, "gracefulStopTimeout") < 0:
+            raise PlanError("gracefulStopTimeout must be at least 0")
+        if state == "STOPPED":
+            current["stopType"] = stop_type or "GRACEFUL"
+            current["gracefulStopTimeout"] = timeout
         return Decision(current)
     if operation == "CHANGE_EXT_CONN":
         links = request.get("extVirtualLinks")
@@ -210,7 +227,11 @@ def next_inputs(
             by_id[str(link["id"])] = link
         current["extVirtualLinks"] = [by_id[k] for k in sorted(by_id)]
         return Decision(current)
-    if operation in ("MODIFY_INFO", "CHANGE_VNFPKG", "CUSTOM"):
+    if operation == "CHANGE_VNFPKG":
+        # Same inputs, new package: its flavour of the same id must exist.
+        check_flavour(model, str(current.get("flavourId")))
+        return Decision(current)
+    if operation in ("MODIFY_INFO", "CUSTOM"):
         return Decision(current)
     raise PlanError(f"unsupported operation {operation!r}")
 
@@ -222,11 +243,24 @@ def decide_plan(
     request: dict[str, Any],
     current_plan: dict[str, Any] | None,
     vim_mapping: dict[str, Any] | None = None,
+    *,
+    current_model: VnfModel | None = None,
+    package_dir: str | None = None,
 ) -> tuple[dict[str, Any], Decision, dict[str, list[str]]]:
-    """(new plan, decision, {added, removed, kept} VNFC ids) for an operation."""
+    """(new plan, decision, {added, removed, kept} VNFC ids) for an operation.
+
+    CHANGE_VNFPKG needs ``current_model`` (the package the VNF runs now) and
+    ``package_dir`` (the new package's directory, for its step files).
+    """
     decision = next_inputs(model, operation, request, current_plan)
     new_plan = plan(model, plan_request(instance_id, decision.inputs, vim_mapping))
     new_plan["inputs"] = decision.inputs
+    if operation == "CHANGE_VNFPKG":
+        if current_model is None or package_dir is None:
+            raise PlanError("CHANGE_VNFPKG needs the current package and the new package directory")
+        decision.rolling = package_change(
+            current_model, model, current_plan or {}, new_plan, request, package_dir
+        )
     before = set(_vnfc_ids(current_plan or {}))
     after = {v["id"] for v in new_plan["vnfcs"]}
     delta = {

@@ -22,7 +22,13 @@
   ``imageMap[vduId or image name]``, else by name, else uploaded from the
   package (``package_dir`` + ``image.file``); ``bootData`` -> user data / config drive;
 * volume -> Cinder volume attached to its VNFC (skipped, with a warning, when
-  the cloud has no block storage or ``volumes: false``).
+  the cloud has no block storage or ``volumes: false``);
+* power state (plan's ``powerState``, set by operate): "off" -> server stopped
+  (SHUTOFF), "on" -> started (ACTIVE; a suspended or paused one is resumed or
+  unpaused); a new server of a stopped VNFC is stopped once created. Nova has a
+  single, clean stop: the plan's ``inputs.stopType``/``gracefulStopTimeout`` say
+  how long a GRACEFUL stop waits before warning (see ``_openstack/apply.py``). The
+  server's power shows as ``metadata.powerState`` of its ``vnfcResourceInfo``.
 
 Discovery by tag/metadata/name prefix (see ``_openstack/naming.py``) is the
 only record. VIM connection keys: ``cloud`` or SOL003 ``interfaceInfo`` /

@@ -11,6 +11,7 @@ normative types are understood. Every finding names its file and line.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Any
 
@@ -35,6 +36,7 @@ STORAGES = {
 }
 P = "tosca.policies.nfv."
 PLAYBOOK_EXTENSIONS = (".yml", ".yaml")
+SW_IMAGE = "tosca.artifacts.nfv.SwImage"
 
 _SCALAR = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([a-zA-Z]+)\s*$")
 _SIZE_UNITS = {  # to MiB; decimal prefixes read as binary, as NFV practice does
@@ -350,10 +352,9 @@ class FlavourBuilder:
                 vdu.local_storage_gb = _gib(local[0].get("size_of_storage"))
             vdu.flavour_hints = _flavour_hints(compute.get("requested_additional_capabilities"))
         artifacts = node.get("artifacts") or {}
-        if vdu.sw_image is not None and isinstance(artifacts, dict):
-            for art in artifacts.values():
-                if isinstance(art, dict) and isinstance(art.get("file"), str):
-                    vdu.sw_image.file = self._artifact_path(art["file"], art, required=False)
+        for art_name, art in artifacts.items() if isinstance(artifacts, dict) else []:
+            if isinstance(art, dict) and isinstance(art.get("file"), str):
+                self._vdu_artifact(vdu, str(art_name), art)
         for req, target, where in _requirements(node):
             if req == "virtual_storage":
                 if target not in self.nodes or self.kinds.get(target) not in STORAGES:
@@ -365,6 +366,24 @@ class FlavourBuilder:
                 else:
                     vdu.storage.append(target)
         return vdu
+
+    def _vdu_artifact(self, vdu: m.Vdu, name: str, art: dict[str, Any]) -> None:
+        """The image file (a SwImage artifact, or any file of a VDU with sw_image_data and
+        no SwImage artifact), else a software artifact with its digest."""
+        path = self._artifact_path(art["file"], art, required=False)
+        kind = art.get("type") if isinstance(art.get("type"), str) else None
+        is_image = kind is not None and self.ctx.registry.is_a("artifact_types", kind, SW_IMAGE)
+        if vdu.sw_image is not None and (is_image or kind is None or name == "sw_image"):
+            vdu.sw_image.file = path
+            return
+        if path is None or is_image:
+            return
+        try:  # software is small; an image's identity is its checksum property instead
+            digest = hashlib.sha256(self.ctx.package.read_bytes(path)).hexdigest()
+        except PackageError as exc:
+            self.ctx.problems.extend(exc.problems)
+            return
+        vdu.artifacts.append(m.VduArtifact(name=name, file=path, type=kind, sha256=digest))
 
     def _vdu_cp(self, name: str) -> m.VduCp | None:
         node = self.nodes[name]

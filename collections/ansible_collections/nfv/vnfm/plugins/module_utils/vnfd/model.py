@@ -28,6 +28,16 @@ class SwImage:
 
 
 @dataclass
+class VduArtifact:
+    """A file a VDU ships besides its image (its software): a package change compares digests."""
+
+    name: str
+    file: str  # package-relative
+    type: str | None = None
+    sha256: str | None = None
+
+
+@dataclass
 class Vdu:
     id: str
     name: str
@@ -43,6 +53,7 @@ class Vdu:
     boot_data: Any = None
     storage: list[str] = field(default_factory=list)  # VirtualStorage node ids
     configurable_properties: dict[str, Any] = field(default_factory=dict)
+    artifacts: list[VduArtifact] = field(default_factory=list)
 
 
 @dataclass

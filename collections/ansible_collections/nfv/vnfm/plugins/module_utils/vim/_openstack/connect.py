@@ -85,6 +85,10 @@ def is_not_found(exc: BaseException) -> bool:
     return sdk_exceptions is not None and isinstance(exc, sdk_exceptions.NotFoundException)
 
 
+def is_conflict(exc: BaseException) -> bool:
+    return sdk_exceptions is not None and isinstance(exc, sdk_exceptions.ConflictException)
+
+
 def call(what: str, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run one SDK call; an SDK error becomes a VimError that names ``what``."""
     try:

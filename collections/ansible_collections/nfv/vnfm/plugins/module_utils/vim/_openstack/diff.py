@@ -13,6 +13,7 @@ from typing import Any
 
 from ansible_collections.nfv.vnfm.plugins.module_utils.vim import VimError
 from ansible_collections.nfv.vnfm.plugins.module_utils.vim._openstack.model import (
+    POWER_OFF,
     Desired,
     DImageUpload,
     DNetwork,
@@ -36,6 +37,23 @@ from ansible_collections.nfv.vnfm.plugins.module_utils.vim._openstack.model impo
 
 GONE_STATES = ("DELETED", "SOFT_DELETED", "SHELVED_OFFLOADED")
 BROKEN_STATES = ("ERROR", "UNKNOWN")
+# Nova action that brings a server of each status to the wanted power state.
+POWER_ON_ACTIONS = {"SHUTOFF": "start", "SUSPENDED": "resume", "PAUSED": "unpause"}
+# (BUILD: a server created by an interrupted run; the stop waits for the build.)
+POWER_OFF_ACTIONS = {"ACTIVE": "stop", "BUILD": "stop", "PAUSED": "stop", "SUSPENDED": "stop"}
+
+
+@dataclass(frozen=True)
+class PowerChange:
+    """A Nova power action on a server of the plan (kept, or created by this reconcile)."""
+
+    server: DServer
+    action: str  # stop | start | resume | unpause
+    new: bool = False  # created by this reconcile: after its creation
+
+    @property
+    def target(self) -> str:
+        return "SHUTOFF" if self.action == "stop" else "ACTIVE"
 
 
 @dataclass
@@ -72,6 +90,7 @@ class Changes:
     attach_volumes: list[tuple[str, str]] = field(default_factory=list)  # (volume, vnfc id)
     create_fips: list[DPort] = field(default_factory=list)
     keep_servers: list[str] = field(default_factory=list)  # vnfc ids
+    power: list[PowerChange] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -138,6 +157,26 @@ def server_differences(
     if missing:
         out.append("ports not attached: " + ", ".join(missing))
     return out
+
+
+def power_change(want: DServer, have: Server | None) -> PowerChange | None:
+    """The power action ``have`` needs (``None``: a server about to be created)."""
+    if have is None:
+        return PowerChange(want, "stop", new=True) if want.power == POWER_OFF else None
+    actions = POWER_OFF_ACTIONS if want.power == POWER_OFF else POWER_ON_ACTIONS
+    action = actions.get(have.status)
+    return PowerChange(want, action) if action else None
+
+
+def _power_text(change: PowerChange, desired: Desired) -> str:
+    name = change.server.name
+    if change.action != "stop":
+        return f"{change.action} server {name} (VNFC {change.server.vnfc_id} started)"
+    how = desired.stop_type
+    if how == "GRACEFUL" and desired.graceful_stop_timeout is not None:
+        how += f", {desired.graceful_stop_timeout:g} s"
+    when = " once created" if change.new else ""
+    return f"stop server {name}{when} ({how}; VNFC {change.server.vnfc_id} stopped)"
 
 
 def compute_changes(desired: Desired, obs: Observed, heal: list[str] | None = None) -> Changes:
@@ -315,6 +354,9 @@ def compute_changes(desired: Desired, obs: Observed, heal: list[str] | None = No
                 f"create server {want_s.name} (flavor {want_s.flavor.name}, "
                 f"ports {', '.join(want_s.ports) or 'none'})"
             )
+        power = power_change(want_s, have_s)
+        if power is not None:
+            ch.power.append(power)
     wanted_names = {s.name for s in desired.servers.values()}
     for name, have_s in sorted(obs.servers.items()):
         if name not in wanted_names:
@@ -370,6 +412,8 @@ def compute_changes(desired: Desired, obs: Observed, heal: list[str] | None = No
         if want_p.floating_network and name not in has_fip:
             ch.create_fips.append(want_p)
             act(f"create floating IP for port {name}")
+    for power in ch.power:  # the servers kept: beside the creations; new ones: last
+        act(_power_text(power, desired))
     return ch
 
 

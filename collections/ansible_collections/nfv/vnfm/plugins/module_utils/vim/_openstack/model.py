@@ -29,6 +29,14 @@ DEFAULT_EGRESS: tuple[Rule, ...] = (
 )
 
 
+# Power states of a VNFC (the plan's ``powerState``; operate STOPPED -> "off").
+POWER_ON = "on"
+POWER_OFF = "off"
+# How to stop (SOL003 OperateVnfRequest.stopType); Nova has one stop call, see apply.py.
+GRACEFUL = "GRACEFUL"
+FORCEFUL = "FORCEFUL"
+
+
 # -- observed ------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Flavor:
@@ -228,6 +236,7 @@ class DServer:
     user_data: str | None = None  # base64
     config_drive: bool = False
     image_upload: bool = False
+    power: str = POWER_ON  # the plan's powerState: POWER_ON -> ACTIVE, POWER_OFF -> SHUTOFF
 
 
 @dataclass(frozen=True)
@@ -252,6 +261,8 @@ class Desired:
     ext_networks: dict[str, Network]  # "ext:<ext VL id>" -> network
     plan: dict[str, Any]
     warnings: list[str] = field(default_factory=list)
+    stop_type: str = GRACEFUL
+    graceful_stop_timeout: float | None = None  # seconds; None = the driver's timeout
 
 
 # -- plan -> desired -----------------------------------------------------------------------
@@ -576,6 +587,9 @@ def desired_state(
         if upload is not None:
             uploads[upload.name] = upload
         user_data, config_drive, _meta = boot_data(vnfc_id, vnfc.get("bootData"), package_dir)
+        power = vnfc.get("powerState") or POWER_ON  # plans from before operate have none
+        if power not in (POWER_ON, POWER_OFF):
+            raise VimError(f"plan: {vnfc_id}: powerState must be 'on' or 'off', got {power!r}")
         group = vnfc.get("serverGroup")
         zone = None
         if group in rule_of:
@@ -597,6 +611,7 @@ def desired_state(
             user_data=user_data,
             config_drive=config_drive,
             image_upload=upload is not None,
+            power=str(power),
         )
     volumes: dict[str, DVolume] = {}
     plan_volumes = _list(plan, "volumes")
@@ -619,6 +634,7 @@ def desired_state(
             )
     if not catalog.has_volumes:
         servers = {k: dataclasses.replace(s, volumes=()) for k, s in servers.items()}
+    stop_type, stop_timeout = stop_settings(plan)
     return Desired(
         vnf_instance_id=inst,
         prefix=prefix,
@@ -632,4 +648,24 @@ def desired_state(
         ext_networks=ext_networks,
         plan=plan,
         warnings=warnings,
+        stop_type=stop_type,
+        graceful_stop_timeout=stop_timeout,
     )
+
+
+def stop_settings(plan: dict[str, Any]) -> tuple[str, float | None]:
+    """(stopType, gracefulStopTimeout) of the last operate, from the plan's inputs."""
+    inputs = plan.get("inputs") or {}
+    if not isinstance(inputs, dict):
+        raise VimError("plan: 'inputs' must be a mapping")
+    stop_type = inputs.get("stopType") or GRACEFUL
+    if stop_type not in (GRACEFUL, FORCEFUL):
+        raise VimError(f"plan: inputs.stopType must be GRACEFUL or FORCEFUL, got {stop_type!r}")
+    timeout = inputs.get("gracefulStopTimeout")
+    if timeout is None:
+        return str(stop_type), None
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout < 0:
+        raise VimError(
+            f"plan: inputs.gracefulStopTimeout must be a number of seconds >= 0, got {timeout!r}"
+        )
+    return str(stop_type), float(timeout)

@@ -7,6 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from ansible_collections.nfv.vnfm.plugins.module_utils.vim._openstack.model import (
+    POWER_OFF,
+    POWER_ON,
     Desired,
     DPort,
     Observed,
@@ -37,6 +39,12 @@ def _protocol_info(want: DPort, have: Port | None, fips: list[str]) -> list[dict
             },
         }
     ]
+
+
+def power_state(status: str) -> str:
+    """A server's power as the local VIM reports it: "on" (ACTIVE), "off" (SHUTOFF), else
+    Nova's status in lower case (building, paused, suspended, error…)."""
+    return {"ACTIVE": POWER_ON, "SHUTOFF": POWER_OFF}.get(status, status.lower())
 
 
 def build_resources(conn_id: str, desired: Desired | None, obs: Observed) -> dict[str, Any]:
@@ -107,6 +115,7 @@ def build_resources(conn_id: str, desired: Desired | None, obs: Observed) -> dic
                 "metadata": {
                     "serverName": server.name,
                     "status": have_s.status if have_s is not None else "PLANNED",
+                    "powerState": power_state(have_s.status) if have_s is not None else None,
                     "flavor": server.flavor.name,
                 },
             }
@@ -175,7 +184,7 @@ def predicted_summary(desired: Desired | None) -> dict[str, Any]:
         return summary(Observed())
     return {
         "servers": {
-            s.name: f"ACTIVE flavor {s.flavor.name}"
+            s.name: f"{'ACTIVE' if s.power == POWER_ON else 'SHUTOFF'} flavor {s.flavor.name}"
             for s in sorted(desired.servers.values(), key=lambda s: s.name)
         },
         "ports": {
