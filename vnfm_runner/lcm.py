@@ -297,7 +297,8 @@ class Vnfm:
             playbook=playbook,
             private_data_dir=run_dir,
             ident=ident,
-            trusted_vars=trusted,
+            # the operation's id lets the VIM tell work this operation already did (retry)
+            trusted_vars={"vnfm_operation_id": op.id, **trusted},
             untrusted_vars=untrusted,
             secret_vars={"vnfm_vim_credentials": credentials or {}},
             on_event=events,
