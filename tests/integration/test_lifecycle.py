@@ -137,7 +137,7 @@ def instantiate_recording_inputs(lc: Lifecycle, instance_id: str, request: dict[
         return real(**kwargs)
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr("vnfm_runner.lcm.run_playbook", recording)
+        mp.setattr("vnfm_runner.lcm.service.run_playbook", recording)
         op = lc.service().instantiate(instance_id=instance_id, request=request)
     assert op["operationState"] == "COMPLETED", op.get("error")
     assert len(calls) == 1, f"the service ran {len(calls)} playbooks"
@@ -476,7 +476,24 @@ def test_second_operation_on_busy_instance_is_refused(lifecycle: Lifecycle) -> N
     from vnfm_runner.store.tables import OperationRow
 
     lc = lifecycle
-    inst = lc.create(lc.onboard())
+    # instantiate_end waits while HOLD exists: the checks run while the operation is surely busy,
+    # however slow or fast the machine is
+    hold = lc.tmp / "HOLD"
+    held = shutil.copytree(WEBFARM, lc.tmp / "webfarm-held")
+    hook = held / "Scripts" / "instantiate_end.yml"
+    hook.write_text(
+        "---\n- name: Hold the instantiation while the test checks\n  hosts: localhost\n"
+        "  gather_facts: false\n  tasks:\n    - name: Wait while the test holds\n"
+        f"      ansible.builtin.wait_for:\n        path: {hold}\n        state: absent\n"
+        "        timeout: 300\n" + hook.read_text().removeprefix("---\n")
+    )
+    subprocess.run(
+        [sys.executable, str(REPO_ROOT / "scripts" / "package-manifest.py"), str(held)],
+        check=True,
+        capture_output=True,
+    )
+    hold.touch()
+    inst = lc.create(lc.onboard(held))
     running = lc.popen("instantiate", inst, "--flavour", "default", "--level", "small", "-q")
     try:
         store = lc.service().store
@@ -513,9 +530,11 @@ def test_second_operation_on_busy_instance_is_refused(lifecycle: Lifecycle) -> N
                 )
             )
         assert running.poll() is None, "the instantiate ended before the checks; they prove nothing"
+        hold.unlink()
         out, err = running.communicate(timeout=420)
         assert running.returncode == 0, out[-3000:] + err[-3000:]
     finally:
+        hold.unlink(missing_ok=True)
         if running.poll() is None:
             running.kill()
             running.wait()
