@@ -129,7 +129,9 @@ class Farm:
     lc: Lifecycle
     id: str
     tmp: Path
+    flag: Path
     v2: str = ""
+    v3: str = ""
 
     def show(self) -> dict[str, Any]:
         return self.lc.show(self.id)
@@ -156,16 +158,40 @@ def farm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Farm]:
         pytest.skip("needs root and iproute2")
     tmp = tmp_path_factory.mktemp("change-package")
     lc = Lifecycle(home=tmp / "vnfm-home", tmp=tmp)
+    # a path the batch steps can see (outside pytest's private tmp directories)
+    flag_dir = Path(f"/tmp/vnfm-test-flag-{uuid.uuid4().hex[:12]}")
+    flag_dir.mkdir()
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("VNFM_HOME", str(lc.home))
         try:
             inst = lc.create(lc.onboard(), name="e2e-change-package")
             lc.cli_ok("instantiate", inst, "--flavour", "default", "--level", "small", "-q")
-            farm = Farm(lc, inst, tmp)
+            farm = Farm(lc, inst, tmp, flag_dir / "fail")
             assert_serves(farm.ext, {"web-0", "web-1"})
             yield farm
         finally:
             lc.cleanup()
+            shutil.rmtree(flag_dir, ignore_errors=True)
+
+
+def generations(instance_id: str) -> dict[str, str]:
+    """VNFC id -> the software generation the local VIM records on it (known ones), read
+    from the kernel (``lo``'s alias); the instance's record may predate a failed attempt."""
+    found: dict[str, str] = {}
+    for netns in sorted(p.name for p in Path("/run/netns").glob(f"vnfm-{instance_id}-*")):
+        vnfc_id = netns.removeprefix(f"vnfm-{instance_id}-")
+        if vnfc_id == "vim":
+            continue
+        out = subprocess.run(
+            ["ip", "-n", netns, "-json", "link", "show", "dev", "lo"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        fields = str(json.loads(out)[0].get("ifalias") or "").split(":")
+        if len(fields) == 7 and fields[5] != "-":  # vnfm:vnfc:<inst>:<id>:<vdu>:<gen>:<token>
+            found[vnfc_id] = fields[5]
+    return found
 
 
 def replaced_batches(op: dict[str, Any]) -> list[list[str]]:
@@ -282,34 +308,80 @@ def test_batches_of_two_back_to_v1(farm: Farm) -> None:
     assert farm.show()["vnfdId"] == WEBFARM_VNFD
 
 
-def test_failure_in_the_middle_then_rollback(farm: Farm) -> None:
+def test_failure_in_the_middle_then_rollback_replaces_only_the_upgraded(farm: Farm) -> None:
+    """Batches of one: web-0 is upgraded, web-1's batch fails after its recreation, web-2 and
+    web-3 wait. The rollback replaces web-0 (on v3) and web-1 (its batch did not complete,
+    so its software is unknown), and leaves web-2 and web-3, still on v1, untouched."""
     lc, inst = farm.lc, farm.id
-    flag_dir = Path(f"/tmp/vnfm-test-flag-{uuid.uuid4().hex[:12]}")
-    flag = flag_dir / "fail"
-    flag_dir.mkdir()
-    try:
-        v3_pkg, v3 = variant(farm.tmp / "webfarm-v3", "v3", fail_flag=flag)
-        assert lc.onboard(v3_pkg) == v3
-        flag.touch()
-        with Traffic(farm.ext) as traffic:
-            proc = farm.change(v3, {"batchSize": 2})
-            assert proc.returncode != 0, proc.stdout
-            op_id = last_op_id(lc, inst)
-            op = op_doc(lc, op_id)
-            assert op["operationState"] == "FAILED_TEMP"
-            assert FAIL_STEP in op["error"]["detail"], op["error"]
-            # the first batch runs v3; the second one is out of the load balancer
-            assert_serves(farm.ext, {"web-0 v3", "web-1 v3"})
-            assert farm.show()["vnfdId"] == WEBFARM_VNFD  # only completion changes the record
-
-            lc.cli_ok("op", "rollback", op_id, "-q")
-            time.sleep(1)
-        assert traffic.errors == [], traffic.errors[:10]
+    ensure_webs(lc, inst, 4)
+    v3_pkg, farm.v3 = variant(farm.tmp / "webfarm-v3", "v3", fail_flag=farm.flag)
+    assert lc.onboard(v3_pkg) == farm.v3
+    before = inodes(inst)
+    farm.flag.touch()
+    with Traffic(farm.ext) as traffic:
+        proc = farm.change(farm.v3)
+        assert proc.returncode != 0, proc.stdout
+        op_id = last_op_id(lc, inst)
         op = op_doc(lc, op_id)
-        assert op["operationState"] == "ROLLED_BACK"
-        assert replaced_batches(op) == [["web-0", "web-1"], ["web-2", "web-3"]]
-        assert_serves(farm.ext, {f"web-{i}" for i in range(4)})
-        doc = farm.show()
-        assert doc["vnfdId"] == WEBFARM_VNFD and doc["vnfSoftwareVersion"] == "1.0"
-    finally:
-        shutil.rmtree(flag_dir, ignore_errors=True)
+        assert op["operationState"] == "FAILED_TEMP"
+        assert FAIL_STEP in op["error"]["detail"], op["error"]
+        # web-0 runs v3; web-1 (failed batch) is out of the load balancer; the rest is v1
+        assert_serves(farm.ext, {"web-0 v3", "web-2", "web-3"})
+        assert farm.show()["vnfdId"] == WEBFARM_VNFD  # only completion changes the record
+        failed = inodes(inst)
+        assert failed["web-0"] != before["web-0"] and failed["web-1"] != before["web-1"]
+        assert generations(inst)["web-0"] != generations(inst)["web-2"]
+        assert "web-1" not in generations(inst)  # its batch did not complete
+
+        lc.cli_ok("op", "rollback", op_id, "-q")
+        time.sleep(1)
+    assert traffic.errors == [], traffic.errors[:10]
+    op = op_doc(lc, op_id)
+    assert op["operationState"] == "ROLLED_BACK"
+    assert replaced_batches(op) == [["web-0"], ["web-1"]]
+    after = inodes(inst)
+    assert after["web-0"] != failed["web-0"] and after["web-1"] != failed["web-1"]
+    for kept in ("lb-0", "web-2", "web-3"):
+        assert after[kept] == before[kept], f"{kept} (never upgraded) was replaced"
+    assert_serves(farm.ext, {f"web-{i}" for i in range(4)})
+    assert len(set(generations(inst)[w] for w in webs(inst))) == 1  # all on v1 again
+    doc = farm.show()
+    assert doc["vnfdId"] == WEBFARM_VNFD and doc["vnfSoftwareVersion"] == "1.0"
+
+
+def test_failure_in_the_middle_then_retry_replaces_only_what_is_left(farm: Farm) -> None:
+    """The same failure; the retry does not replace web-0 (finished), does not recreate web-1
+    again (recreated by the failed attempt: its batch steps run again), replaces web-2 and
+    web-3, and completes."""
+    lc, inst = farm.lc, farm.id
+    before = inodes(inst)
+    farm.flag.touch()
+    proc = farm.change(farm.v3)
+    assert proc.returncode != 0, proc.stdout
+    op_id = last_op_id(lc, inst)
+    assert op_doc(lc, op_id)["operationState"] == "FAILED_TEMP"
+    failed = inodes(inst)
+    assert failed["web-0"] != before["web-0"] and failed["web-1"] != before["web-1"]
+
+    farm.flag.unlink()
+    with Traffic(farm.ext) as traffic:
+        lc.cli_ok("op", "retry", op_id, "-q")
+        time.sleep(1)
+    assert traffic.errors == [], traffic.errors[:10]
+    op = op_doc(lc, op_id)
+    assert op["operationState"] == "COMPLETED"
+    assert replaced_batches(op) == [["web-1"], ["web-2"], ["web-3"]]
+    after = inodes(inst)
+    assert after["web-0"] == failed["web-0"], "the retry replaced web-0 again"
+    assert after["web-1"] == failed["web-1"], "the retry recreated web-1 again"
+    assert after["web-2"] != before["web-2"] and after["web-3"] != before["web-3"]
+    assert after["lb-0"] == before["lb-0"]
+    assert_serves(farm.ext, {f"web-{i} v3" for i in range(4)})
+    gens = generations(inst)
+    assert len({gens[w] for w in webs(inst)}) == 1 and gens["web-0"] != gens["lb-0"]
+    assert farm.show()["vnfdId"] == farm.v3
+
+    # the same change again: every VNFC records the new generation, nothing is replaced
+    assert farm.change(farm.v3).returncode == 0
+    assert op_doc(lc, last_op_id(lc, inst))["vnfcChanges"]["replaced"] == []
+    assert inodes(inst) == after

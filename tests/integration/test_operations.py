@@ -116,8 +116,12 @@ def build_variant(
     software_version: str | None = None,
     web_marker: str | None = None,
     fail_flag: Path | None = None,
+    fail_hook: str = "scale_end",
 ) -> Path:
-    """A copy of webfarm with some changes, its manifest regenerated."""
+    """A copy of webfarm with some changes, its manifest regenerated.
+
+    With ``fail_flag``, the hook playbook ``fail_hook`` first fails while that file exists.
+    """
     shutil.copytree(WEBFARM, dst, ignore=shutil.ignore_patterns("__pycache__"))
     types = dst / "Definitions" / "webfarm_types.yaml"
     top = dst / "Definitions" / "webfarm_top.yaml"
@@ -145,7 +149,7 @@ def build_variant(
             text.replace(old, f'self._answer(200, f"{{self.vnfc_id}} {web_marker}\\n".encode())')
         )
     if fail_flag:
-        hook = dst / "Scripts" / "scale_end.yml"
+        hook = dst / "Scripts" / f"{fail_hook}.yml"
         failing = (
             "---\n"
             "- name: Fail while the test's flag file exists\n"
@@ -328,6 +332,57 @@ def test_heal_one_vnfc_then_all(farm: Farm) -> None:
         assert addresses(inst, vnfc) == addr[vnfc]
     assert farm.ext == ext
     farm.serves({"web-0", "web-1"})
+
+
+def test_heal_retry_does_not_recreate_what_the_failed_attempt_healed(
+    lifecycle: Lifecycle, tmp_path: Path
+) -> None:
+    """The heal token (the operation id) is recorded on the VNFCs a heal recreates: a retry
+    of the same operation leaves them, a new heal operation recreates them again."""
+    lc = lifecycle
+    flag_dir = Path(f"/tmp/vnfm-test-flag-{uuid.uuid4().hex[:12]}")
+    flag = flag_dir / "fail"
+    flag_dir.mkdir()
+    try:
+        pkg = build_variant(tmp_path / "webfarm-heal-end", fail_flag=flag, fail_hook="heal_end")
+        inst = lc.create(lc.onboard(pkg), name="e2e-heal-retry")
+        lc.cli_ok("instantiate", inst, "--flavour", "default", "--level", "small", "-q")
+        before = inodes(inst)
+
+        # -- the heal_end hook fails after web-0 was recreated
+        flag.touch()
+        proc = lc.cli("heal", inst, "--vnfc", "web-0", "-q")
+        assert proc.returncode != 0, proc.stdout
+        op_id = last_op_id(lc, inst)
+        op = op_doc(lc, op_id)
+        assert op["operationState"] == "FAILED_TEMP"
+        assert FAIL_TASK in op["error"]["detail"], op["error"]
+        healed = inodes(inst)
+        assert healed["web-0"] != before["web-0"], "web-0 was not recreated"
+        assert {k: v for k, v in healed.items() if k != "web-0"} == {
+            k: v for k, v in before.items() if k != "web-0"
+        }
+        assert not daemons_of(inst, "web-0")  # heal_end (which starts it) did not get there
+
+        # -- retry: web-0 is not recreated again, the hook starts its software, COMPLETED
+        flag.unlink()
+        lc.cli_ok("op", "retry", op_id, "-q")
+        assert op_doc(lc, op_id)["operationState"] == "COMPLETED"
+        assert inodes(inst) == healed, "the retry recreated what the failed attempt healed"
+        assert daemons_of(inst, "web-0"), "web-0 runs no web server after the retry"
+        ext = the_ext_address(lc.show(inst))
+        assert_serves(ext, {"web-0", "web-1"})
+
+        # -- another heal operation recreates it again
+        lc.cli_ok("heal", inst, "--vnfc", "web-0", "-q")
+        again = inodes(inst)
+        assert again["web-0"] != healed["web-0"], "a new heal operation did not recreate web-0"
+        assert {k: v for k, v in again.items() if k != "web-0"} == {
+            k: v for k, v in healed.items() if k != "web-0"
+        }
+        assert_serves(ext, {"web-0", "web-1"})
+    finally:
+        shutil.rmtree(flag_dir, ignore_errors=True)
 
 
 # -- modify, custom operations ------------------------------------------------------------------------

@@ -369,6 +369,36 @@ def test_webfarm_lifecycle(cloud: Cloud, sdk: Any, one_host: bool, instances: li
     assert web0_ips[f"{plan['namePrefix']}-web-0-web_cp"] == ["10.10.10.11"]
     assert not drv.reconcile(plan, heal=[], check_mode=False).changed
 
+    # heal with a token (an operation): once; the same token again recreates nothing. The
+    # server's metadata records the plan's software generation and the token's digest.
+    token = f"op-{uuid.uuid4()}"
+    web0_name = web0_before.name
+    generation = next(v for v in plan["vnfcs"] if v["id"] == "web-0")["softwareGeneration"]
+    once = drv.reconcile(plan, heal=["web-0"], check_mode=False, heal_token=token)
+    assert once.changed
+    web0_once = servers_of(sdk, inst)[web0_name]
+    assert web0_once.id != web0_after.id
+    assert web0_once.metadata["vnfm-software-generation"] == generation
+    assert web0_once.metadata["vnfm-heal-token"] == hashlib.sha256(token.encode()).hexdigest()[:16]
+    retry = drv.reconcile(plan, heal=["web-0"], check_mode=False, heal_token=token)
+    assert not retry.changed, retry.actions
+    assert servers_of(sdk, inst)[web0_name].id == web0_once.id
+    info = {v["id"]: v["metadata"] for v in drv.resources(inst, plan)["vnfcResourceInfo"]}
+    assert info["web-0"]["softwareGeneration"] == generation
+    # another generation in the plan replaces nothing; the token's own run records it in place
+    upgraded = webfarm_plan(inst)
+    for vnfc in upgraded["vnfcs"]:
+        vnfc["softwareGeneration"] = "0123456789ab"
+    assert not drv.reconcile(upgraded, heal=[], check_mode=False).changed
+    recorded = drv.reconcile(upgraded, heal=[], check_mode=False, heal_token=token)
+    assert recorded.actions == [
+        f"record software generation 0123456789ab on server {web0_name} (was {generation})"
+    ]
+    web0_now = servers_of(sdk, inst)[web0_name]
+    assert web0_now.id == web0_once.id
+    assert web0_now.metadata["vnfm-software-generation"] == "0123456789ab"
+    assert not drv.reconcile(plan, heal=[], check_mode=False).changed
+
     # power: web-1 stopped (SHUTOFF), nothing else touched; a second reconcile calls nothing
     before = {n: (s.id, s.status, s.updated_at) for n, s in servers_of(sdk, inst).items()}
     web1_name = f"{plan['namePrefix']}-web-1"

@@ -313,11 +313,25 @@ def test_aliases_round_trip() -> None:
     ]
     assert naming.parse_alias(alias, "vnfc", 3) is None
     assert naming.parse_alias(None, "cp", 6) is None
-    assert naming.parse_alias(naming.vnfc_alias(INST, "web-0", "web"), "vnfc", 3) == [
+    assert naming.parse_vnfc_alias(naming.vnfc_alias(INST, "web-0", "web")) == (
         INST,
         "web-0",
         "web",
-    ]
+        None,
+        None,
+    )
+    # generation and heal token digest; the 3-field form of older VNFCs reads as unknown
+    alias = naming.vnfc_alias(INST, "web-0", "web", "0a1b2c3d4e5f", "00112233aabbccdd")
+    assert naming.parse_vnfc_alias(alias) == (
+        INST,
+        "web-0",
+        "web",
+        "0a1b2c3d4e5f",
+        "00112233aabbccdd",
+    )
+    old = f"vnfm:vnfc:{INST}:web-0:web"
+    assert naming.parse_vnfc_alias(old) == (INST, "web-0", "web", None, None)
+    assert naming.parse_vnfc_alias(f"{old}:x") is None
 
 
 def test_batch_json_documents_are_split() -> None:

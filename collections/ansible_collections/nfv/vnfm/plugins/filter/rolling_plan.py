@@ -14,6 +14,10 @@ description:
     VIM to the new plan except for the VNFCs whose batch has not come yet; they
     keep their entry of the current plan, so that a VIM which replaces a server
     whose image differs leaves them alone.
+  - The VNFCs waiting and those of the batch being replaced (I(installing)) have no
+    C(softwareGeneration) in it; the plan that records the new software generation on a
+    batch is the one given after the batch completed, without it in I(pending) nor
+    I(installing).
 author:
   - vnfm-toolkit developers
 options:
@@ -30,13 +34,20 @@ options:
     type: list
     elements: str
     required: true
+  installing:
+    description: VNFC ids of the batch being replaced now (its software is not installed yet).
+    type: list
+    elements: str
+    default: []
 """
 
 EXAMPLES = r"""
-- name: Reconcile all but the later batches
+- name: Recreate web-1, keeping web-2 and web-3 as they are
   nfv.vnfm.vnf_resources:
-    plan: "{{ new_plan | nfv.vnfm.rolling_plan(current_plan, ['web-2', 'web-3']) }}"
+    plan: "{{ new_plan | nfv.vnfm.rolling_plan(current_plan, ['web-2', 'web-3'], ['web-1']) }}"
     vim: {vimType: local}
+    heal: [web-1]
+    heal_token: "{{ vnfm_operation_id }}"
 """
 
 RETURN = r"""

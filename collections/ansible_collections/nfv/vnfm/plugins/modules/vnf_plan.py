@@ -73,6 +73,13 @@ options:
       - For C(INSTANTIATE) it replaces I(flavour_id), I(instantiation_level_id),
         I(aspect_levels) and I(ext_virtual_links).
     type: dict
+  resources:
+    description:
+      - The instance's resources as the VIM reports them now (C(resources) of
+        M(nfv.vnfm.vnf_resources_info)). With I(operation=CHANGE_VNFPKG), a VNFC whose
+        recorded C(metadata.softwareGeneration) is already the new plan's is not
+        replaced (retry), nor one still on the old software when going back (rollback).
+    type: dict
   vim_mapping:
     description:
       - VIM names for package items, C(images) (by VDU id or image name) and
@@ -200,6 +207,7 @@ def main():
             aspect_levels=dict(type="dict"),
             ext_virtual_links=dict(type="list", elements="dict", default=[]),
             vim_mapping=dict(type="dict", default={}),
+            resources=dict(type="dict"),
         ),
         supports_check_mode=True,
     )
@@ -233,6 +241,7 @@ def main():
             vim_mapping=p["vim_mapping"],
             current_model=current_model,
             package_dir=p["package"],
+            resources=p["resources"],
         )
     except PackageError as exc:
         module.fail_json(msg="invalid VNF package:\n" + str(exc))

@@ -22,6 +22,10 @@ description:
     per-instance VIM namespace C(vnfm-<vnfInstanceId>-vim), connection points
     to veth pairs, external connection points to a bridge of the host, and
     volumes to directories.
+  - A VNFC records the C(softwareGeneration) of its plan entry (the software it was
+    created for; C(local) VIM - in the alias of its C(lo), C(openstack) - in the server's
+    metadata) and returns it as C(metadata.softwareGeneration). A plan whose generation
+    differs does not replace a VNFC; a package change replaces its VNFCs batch by batch.
   - A VNFC's C(powerState) (C(on), or C(off) after an operate STOPPED) is part of
     the desired state; changing it modifies the VNFC in place (C(local) VIM - off
     kills its processes and sets its interfaces down, on sets them up again with
@@ -40,6 +44,19 @@ options:
     type: list
     elements: str
     default: []
+  heal_token:
+    description:
+      - Identifies the operation that heals (the playbooks pass C(vnfm_operation_id), the
+        id of the LCM operation occurrence; an AWX job template may set it or not).
+      - A VNFC records the token of the run that created it. A VNFC listed in I(heal) that
+        a run with the same token already recreated is not recreated again, so a retry of
+        the operation (after a later step failed) does not redo it; another operation, with
+        another token, heals it again. Without a token every VNFC in I(heal) is recreated.
+      - A VNFC this token created also takes the plan's C(softwareGeneration) in its
+        record when the plan gives one and the VNFC records another or none (the last
+        step of a batch of a package change, see C(docs/operations.md)); without a token,
+        or for other VNFCs, a generation that differs changes nothing.
+    type: str
   plan:
     description:
       - The plan (desired state) of the VNF instance.
@@ -127,6 +144,14 @@ EXAMPLES = r"""
     heal: [web-0]
   become: true
 
+- name: Recreate web-0 once per operation (a retry with the same token leaves it)
+  nfv.vnfm.vnf_resources:
+    plan: "{{ vnf_plan }}"
+    vim: {vimType: local}
+    heal: [web-0]
+    heal_token: "{{ vnfm_operation_id }}"
+  become: true
+
 - name: Terminate - delete everything of the instance
   nfv.vnfm.vnf_resources:
     vnf_instance_id: 6f1c2a9b-0000-4000-8000-000000000001
@@ -172,6 +197,8 @@ resources:
         - C(metadata.powerState) is the VNFC's power state as the VIM observes it, C(on) or
           C(off) (the plan's C(powerState); local VIM, off = no process in the namespace and
           every interface down).
+        - C(metadata.softwareGeneration) is the software generation the VNFC records (the
+          plan's C(softwareGeneration) it was created for); absent when unknown.
       type: list
       elements: dict
       sample:
@@ -179,7 +206,7 @@ resources:
           vduId: web
           computeResource: {vimConnectionId: local, resourceId: vnfm-6f1c...-web-0, vimLevelResourceType: linux.netns}
           storageResourceIds: [vnf-6f1c2a9b-web-0-data]
-          metadata: {powerState: "on"}
+          metadata: {powerState: "on", softwareGeneration: 3f9a0c1b2d4e}
           vnfcCpInfo:
             - id: vnf-6f1c2a9b-web-0-web_cp
               cpdId: web_cp
@@ -254,7 +281,12 @@ def run_module(module: AnsibleModule) -> dict[str, Any]:
             module.fail_json(msg="state=absent needs vnf_instance_id (or a plan)")
         result = driver.remove(str(instance_id), check_mode=module.check_mode)
     else:
-        result = driver.reconcile(plan, heal=list(params["heal"]), check_mode=module.check_mode)
+        result = driver.reconcile(
+            plan,
+            heal=list(params["heal"]),
+            check_mode=module.check_mode,
+            heal_token=params["heal_token"] or None,
+        )
     out: dict[str, Any] = {
         "changed": result.changed,
         "actions": result.actions,
@@ -269,6 +301,7 @@ def main() -> None:
     module = AnsibleModule(
         argument_spec={
             "heal": {"type": "list", "elements": "str", "default": []},
+            "heal_token": {"type": "str", "no_log": False},
             "plan": {"type": "dict"},
             "state": {"type": "str", "choices": ["absent", "present"], "default": "present"},
             "timeout": {"type": "int", "default": 300},

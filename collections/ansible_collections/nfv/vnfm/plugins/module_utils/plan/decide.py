@@ -246,11 +246,14 @@ def decide_plan(
     *,
     current_model: VnfModel | None = None,
     package_dir: str | None = None,
+    resources: dict[str, Any] | None = None,
 ) -> tuple[dict[str, Any], Decision, dict[str, list[str]]]:
     """(new plan, decision, {added, removed, kept} VNFC ids) for an operation.
 
     CHANGE_VNFPKG needs ``current_model`` (the package the VNF runs now) and
-    ``package_dir`` (the new package's directory, for its step files).
+    ``package_dir`` (the new package's directory, for its step files);
+    ``resources`` (what the VIM holds now) tells which VNFCs already run the new
+    package's software.
     """
     decision = next_inputs(model, operation, request, current_plan)
     new_plan = plan(model, plan_request(instance_id, decision.inputs, vim_mapping))
@@ -259,7 +262,7 @@ def decide_plan(
         if current_model is None or package_dir is None:
             raise PlanError("CHANGE_VNFPKG needs the current package and the new package directory")
         decision.rolling = package_change(
-            current_model, model, current_plan or {}, new_plan, request, package_dir
+            current_model, model, current_plan or {}, new_plan, request, package_dir, resources
         )
     before = set(_vnfc_ids(current_plan or {}))
     after = {v["id"] for v in new_plan["vnfcs"]}

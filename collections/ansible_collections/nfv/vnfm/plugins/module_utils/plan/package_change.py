@@ -17,6 +17,8 @@ from ``tosca.interfaces.nfv.ChangeCurrentVnfPackage``). Pure functions.
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 import os
 import posixpath
 import re
@@ -50,6 +52,27 @@ _IMAGE_FIELDS = (
     ("min_ram_mb", "minRam"),
     ("size_gb", "size"),
 )
+
+
+# Key of a VNFC's software generation in SOL003 resource info (``vnfcResourceInfo[].metadata``).
+GENERATION_KEY = "softwareGeneration"
+
+
+def software_generation(vdu: Vdu) -> str:
+    """Short digest of what makes a VDU's software: its image and its software artifacts.
+
+    Built from the fields :func:`vdu_changes` compares, so two packages give
+    the same generation exactly when that VDU did not change between them.
+    """
+    image = vdu.sw_image
+    doc = {
+        "image": None
+        if image is None
+        else {label: getattr(image, attr) for attr, label in _IMAGE_FIELDS},
+        "artifacts": sorted([a.name, a.sha256] for a in vdu.artifacts),
+    }
+    text = json.dumps(doc, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 def _image_changes(old: SwImage | None, new: SwImage | None) -> list[str]:
@@ -111,16 +134,45 @@ def check_flavour(model: VnfModel, flavour_id: str) -> None:
         raise PlanError(_no_flavour(model, flavour_id))
 
 
+def observed_generations(resources: dict[str, Any] | None) -> dict[str, str]:
+    """VNFC id -> the software generation the VIM recorded on it (known ones only)."""
+    out: dict[str, str] = {}
+    for info in (resources or {}).get("vnfcResourceInfo") or []:
+        if not isinstance(info, dict):
+            continue
+        generation = (info.get("metadata") or {}).get(GENERATION_KEY)
+        if isinstance(generation, str) and generation:
+            out[str(info.get("id"))] = generation
+    return out
+
+
 def replacements(
-    current_plan: dict[str, Any], new_plan: dict[str, Any], changed: dict[str, list[str]]
+    current_plan: dict[str, Any],
+    new_plan: dict[str, Any],
+    changed: dict[str, list[str]],
+    observed: dict[str, str] | None = None,
 ) -> list[str]:
-    """VNFCs to replace: existing VNFCs of changed VDUs that the new plan keeps, in plan order."""
-    kept = {v["id"] for v in new_plan.get("vnfcs", [])}
-    return [
-        str(v["id"])
-        for v in current_plan.get("vnfcs", [])
-        if v.get("vduId") in changed and v["id"] in kept
-    ]
+    """VNFCs to replace: existing VNFCs the new plan keeps that are not on its software yet.
+
+    A VNFC whose generation the VIM recorded (``observed``) is replaced when that
+    generation differs from the new plan's: a retry leaves what an earlier attempt
+    finished, a rollback replaces only what was upgraded. A VNFC of unknown
+    generation (created before generations, or whose batch did not complete) is
+    replaced when its VDU changed between the packages. In plan order.
+    """
+    wanted = {v["id"]: v.get(GENERATION_KEY) for v in new_plan.get("vnfcs", [])}
+    seen = observed or {}
+    out = []
+    for vnfc in current_plan.get("vnfcs", []):
+        vnfc_id = vnfc["id"]
+        if vnfc_id not in wanted:
+            continue
+        if vnfc_id in seen and wanted[vnfc_id]:
+            if seen[vnfc_id] != wanted[vnfc_id]:
+                out.append(str(vnfc_id))
+        elif vnfc.get("vduId") in changed:
+            out.append(str(vnfc_id))
+    return out
 
 
 def batch_size(params: dict[str, Any]) -> int:
@@ -191,8 +243,13 @@ def package_change(
     new_plan: dict[str, Any],
     request: dict[str, Any],
     package_dir: str,
+    resources: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """What a change to ``new_model`` replaces and how (see docs/operations.md)."""
+    """What a change to ``new_model`` replaces and how (see docs/operations.md).
+
+    ``resources`` (SOL003 resource info as the VIM reports it now) gives the
+    software generation each VNFC runs; without it, the VDU comparison decides.
+    """
     params = request.get("additionalParams") or {}
     if not isinstance(params, dict):
         raise PlanError("additionalParams must be an object")
@@ -206,7 +263,12 @@ def package_change(
     flavour_id = str(new_plan.get("flavourId"))
     check_flavour(new_model, flavour_id)
     changed = vdu_changes(current_model, new_model, flavour_id)
-    replace = replacements(current_plan, new_plan, changed)
+    replace = replacements(current_plan, new_plan, changed, observed_generations(resources))
+    vdu_of = {v["id"]: v.get("vduId") for v in new_plan.get("vnfcs", [])}
+    for vnfc_id in replace:  # on another package's software (an unfinished change)
+        vdu_id = str(vdu_of[vnfc_id])
+        if vdu_id not in changed:
+            changed[vdu_id] = ["VNFCs on another software generation"]
     return {
         "upgradeType": kind,
         "batchSize": size,
@@ -218,18 +280,28 @@ def package_change(
 
 
 def rolling_plan(
-    new_plan: dict[str, Any], current_plan: dict[str, Any], pending: list[str]
+    new_plan: dict[str, Any],
+    current_plan: dict[str, Any],
+    pending: list[str],
+    installing: list[str] | None = None,
 ) -> dict[str, Any]:
-    """The new plan, except that the ``pending`` VNFCs (not replaced yet) stay as they are.
+    """The new plan, except for the VNFCs of the batches still to come and of the batch now.
 
-    Reconciling it changes everything but the VNFCs still waiting for their
-    batch: a VIM that replaces a server whose image differs leaves them alone.
+    The ``pending`` VNFCs (not replaced yet) keep their entry of the current plan,
+    so that a VIM which replaces a server whose image differs leaves them alone.
+    The ``installing`` VNFCs (the batch being replaced) take their new entry. Both
+    have no ``softwareGeneration``: the VIM records a VNFC's generation only once
+    its batch completed (see docs/operations.md), and never for one left waiting.
     """
     before = {v["id"]: v for v in current_plan.get("vnfcs", [])}
     waiting = set(pending)
+    unknown = waiting | set(installing or [])
     out = dict(new_plan)
-    out["vnfcs"] = [
-        copy.deepcopy(before[v["id"]]) if v["id"] in waiting and v["id"] in before else v
-        for v in new_plan.get("vnfcs", [])
-    ]
+    vnfcs = []
+    for vnfc in new_plan.get("vnfcs", []):
+        entry = before[vnfc["id"]] if vnfc["id"] in waiting and vnfc["id"] in before else vnfc
+        if vnfc["id"] in unknown:
+            entry = {**copy.deepcopy(entry), GENERATION_KEY: None}
+        vnfcs.append(entry)
+    out["vnfcs"] = vnfcs
     return out

@@ -20,6 +20,9 @@ from ansible_collections.nfv.vnfm.plugins.module_utils.plan.ipam import (
     default_cidrs,
     mac_address,
 )
+from ansible_collections.nfv.vnfm.plugins.module_utils.plan.package_change import (
+    software_generation,
+)
 from ansible_collections.nfv.vnfm.plugins.module_utils.vnfd.model import Flavour, VnfModel
 
 PLAN_VERSION = 1
@@ -218,6 +221,7 @@ def plan(model: VnfModel, req: PlanRequest) -> dict[str, Any]:
                 "file": vdu.sw_image.file,
                 "vimImageId": images.get(vdu.id) or images.get(vdu.sw_image.name or ""),
             }
+        generation = software_generation(vdu)
         for index in range(counts[vdu.id]):
             vnfc_id = f"{vdu.id}-{index}"
             cps = []
@@ -272,6 +276,7 @@ def plan(model: VnfModel, req: PlanRequest) -> dict[str, Any]:
                         or (vdu.flavour_hints[0] if vdu.flavour_hints else None),
                     },
                     "image": image,
+                    "softwareGeneration": generation,
                     "bootData": vdu.boot_data,
                     "serverGroup": group_of.get(vdu.id),
                     "powerState": "off"

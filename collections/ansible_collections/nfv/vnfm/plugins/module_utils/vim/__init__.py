@@ -54,9 +54,22 @@ class VimDriver(Protocol):
     """What every VIM driver implements."""
 
     def reconcile(
-        self, plan: dict[str, Any], *, heal: list[str], check_mode: bool
+        self,
+        plan: dict[str, Any],
+        *,
+        heal: list[str],
+        check_mode: bool,
+        heal_token: str | None = None,
     ) -> ReconcileResult:
-        """Make the VIM match ``plan``; recreate the VNFCs listed in ``heal``."""
+        """Make the VIM match ``plan``; recreate the VNFCs listed in ``heal``.
+
+        With a ``heal_token`` (an operation id), a VNFC that a reconcile with the
+        same token created is not recreated again, and takes the plan's
+        ``softwareGeneration`` in its record (docs/plan-format.md).
+        """
+
+    def resources(self, vnf_instance_id: str, plan: dict[str, Any] | None = None) -> dict[str, Any]:
+        """What the VIM holds for the instance now, in SOL003 shapes; changes nothing."""
 
     def remove(self, vnf_instance_id: str, *, check_mode: bool) -> ReconcileResult:
         """Delete every resource of the instance, found by discovery alone."""

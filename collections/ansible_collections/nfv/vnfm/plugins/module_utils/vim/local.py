@@ -89,7 +89,12 @@ class LocalDriver:
 
     # -- VimDriver -----------------------------------------------------------
     def reconcile(
-        self, plan: dict[str, Any], *, heal: list[str], check_mode: bool
+        self,
+        plan: dict[str, Any],
+        *,
+        heal: list[str],
+        check_mode: bool,
+        heal_token: str | None = None,
     ) -> ReconcileResult:
         self.kernel.check_access()
         if not isinstance(plan, dict):
@@ -97,8 +102,23 @@ class LocalDriver:
         inst = naming.check_id("vnfInstanceId", plan.get("vnfInstanceId"))
         obs = self._discover(inst)
         desired = desired_state(plan, self.vim, obs.host_bridges)
-        changes = compute_changes(desired, obs, list(heal or []))
+        token = naming.token_digest(heal_token)
+        changes = compute_changes(desired, obs, list(heal or []), token)
         return self._run(inst, desired, obs, changes, check_mode)
+
+    def resources(self, vnf_instance_id: str, plan: dict[str, Any] | None = None) -> dict[str, Any]:
+        """What the kernel holds for the instance now, in SOL003 shapes (changes nothing)."""
+        self.kernel.check_access()
+        inst = naming.check_id("vnfInstanceId", vnf_instance_id)
+        obs = self._discover(inst)
+        return build_resources(
+            inst,
+            obs.vnfcs.values(),
+            obs.bridges.values(),
+            obs.volumes,
+            plan,
+            lambda n: volume_dir(self.vim, inst, n),
+        )
 
     def remove(self, vnf_instance_id: str, *, check_mode: bool) -> ReconcileResult:
         self.kernel.check_access()
@@ -174,7 +194,9 @@ class LocalDriver:
             dataclasses.replace(v, gateway=None) if v.power == POWER_OFF else v
             for v in changes.create_vnfcs
         ]
-        vnfcs = changes.keep_vnfcs + changes.power_vnfcs + created
+        powered = {v.vnfc_id for v in changes.power_vnfcs}
+        recorded = [v for v in changes.record_vnfcs if v.vnfc_id not in powered]
+        vnfcs = changes.keep_vnfcs + changes.power_vnfcs + recorded + created
         return vnfcs, list(desired.bridges.values()), frozenset(desired.volumes)
 
     def _converge(

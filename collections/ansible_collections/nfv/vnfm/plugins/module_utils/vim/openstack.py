@@ -105,18 +105,34 @@ class OpenStackDriver:
 
     # -- VimDriver -----------------------------------------------------------------------------
     def reconcile(
-        self, plan: dict[str, Any], *, heal: list[str], check_mode: bool
+        self,
+        plan: dict[str, Any],
+        *,
+        heal: list[str],
+        check_mode: bool,
+        heal_token: str | None = None,
     ) -> ReconcileResult:
         if not isinstance(plan, dict):
             raise VimError("plan must be a mapping")
         inst = naming.check_instance_id(plan.get("vnfInstanceId"))
-        conn = self.connection()
-        has_volumes = self.has_volumes()
-        cat = catalog(conn, plan, self.vim, has_volumes, self.settings.workers)
-        desired = desired_state(plan, self.vim, cat, self.package_dir)
-        obs = discover(conn, inst, has_volumes, self.settings.workers)
-        changes = compute_changes(desired, obs, list(heal or []))
+        desired = self._desired(plan)
+        obs = discover(self.connection(), inst, self.has_volumes(), self.settings.workers)
+        token = naming.token_digest(heal_token)
+        changes = compute_changes(desired, obs, list(heal or []), token)
         return self._run(inst, desired, obs, changes, check_mode)
+
+    def resources(self, vnf_instance_id: str, plan: dict[str, Any] | None = None) -> dict[str, Any]:
+        """What the cloud holds for the instance now, in SOL003 shapes (changes nothing).
+
+        The VNFCs, links and volumes are those of ``plan`` (the resource info lists
+        what a plan names); without a plan, none.
+        """
+        inst = naming.check_instance_id(vnf_instance_id)
+        if isinstance(plan, dict) and plan.get("vnfInstanceId") not in (None, inst):
+            raise VimError("plan.vnfInstanceId is not the instance's id")
+        desired = self._desired(plan) if isinstance(plan, dict) and plan else None
+        obs = discover(self.connection(), inst, self.has_volumes(), self.settings.workers)
+        return build_resources(self.conn_id, desired, obs)
 
     def remove(self, vnf_instance_id: str, *, check_mode: bool) -> ReconcileResult:
         inst = naming.check_instance_id(vnf_instance_id)
@@ -129,6 +145,11 @@ class OpenStackDriver:
         if self._conn is None:
             self._conn = connect(self.vim, self._credentials, min(self.timeout, 120.0))
         return self._conn
+
+    def _desired(self, plan: dict[str, Any]) -> Desired:
+        conn, has_volumes = self.connection(), self.has_volumes()
+        cat = catalog(conn, plan, self.vim, has_volumes, self.settings.workers)
+        return desired_state(plan, self.vim, cat, self.package_dir)
 
     def has_volumes(self) -> bool:
         if self._has_volumes is None:

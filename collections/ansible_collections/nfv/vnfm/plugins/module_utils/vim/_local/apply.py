@@ -92,10 +92,23 @@ def bridge_commands(inst: str, bridges: list[BridgeState], update: list[BridgeSt
     return cmds
 
 
+def _lo_alias(inst: str, vnfc: VnfcState) -> str:
+    return naming.vnfc_alias(inst, vnfc.vnfc_id, vnfc.vdu_id, vnfc.generation, vnfc.token)
+
+
+def record_vnfcs(kernel: Kernel, inst: str, vnfcs: list[VnfcState], workers: int) -> None:
+    """Rewrite the record (lo alias) of existing VNFCs: their software generation."""
+
+    def one(vnfc: VnfcState) -> None:
+        kernel.batch([f"link set dev lo alias {_lo_alias(inst, vnfc)}"], netns=vnfc.netns)
+
+    _parallel(workers, one, vnfcs)
+
+
 def _vnfc_commands(inst: str, vnfc: VnfcState, host_ns: str) -> list[str]:
     """Configure a new VNFC namespace; its interfaces stay down when it is planned off."""
     up = " up" if vnfc.power == POWER_ON else ""
-    cmds = [f"link set dev lo alias {naming.vnfc_alias(inst, vnfc.vnfc_id, vnfc.vdu_id)}{up}"]
+    cmds = [f"link set dev lo alias {_lo_alias(inst, vnfc)}{up}"]
     for cp in vnfc.cps:
         target = naming.vim_netns(inst) if cp.kind == "vl" else host_ns
         mac = f" address {cp.mac}" if cp.mac else ""
@@ -296,6 +309,8 @@ def apply_changes(
             bridges = {k: b.name for k, b in desired.bridges.items()}
             created = create_vnfcs(kernel, inst, todo, bridges, settings.workers)
         release_ext_bridges(kernel, ch.release_ext)
+    if desired is not None and ch.record_vnfcs:  # before power reads the VNFCs back
+        record_vnfcs(kernel, inst, ch.record_vnfcs, settings.workers)
     if desired is not None and ch.power_vnfcs:
         created.update(power_vnfcs(kernel, ch.power_vnfcs, settings.kill_grace, settings.workers))
     for name in ch.create_volumes:

@@ -39,6 +39,10 @@ class Changes:
     # observed VNFCs whose power state changes (a modify: same namespace, addresses,
     # MACs), with the planned power state and gateway
     power_vnfcs: list[VnfcState] = field(default_factory=list)
+    # observed VNFCs whose record (lo alias) takes the plan's software generation,
+    # with that generation: a VNFC the reconcile's own heal token created (a batch
+    # of a package change that completed)
+    record_vnfcs: list[VnfcState] = field(default_factory=list)
     delete_bridges: list[BridgeState] = field(default_factory=list)
     create_bridges: list[BridgeState] = field(default_factory=list)
     update_bridges: list[BridgeState] = field(default_factory=list)
@@ -139,8 +143,24 @@ def carry_dynamic(want: VnfcState, have: VnfcState | None, desired: Desired) -> 
     return dataclasses.replace(want, cps=tuple(cps))
 
 
-def compute_changes(desired: Desired, observed: Observed, heal: list[str] | None = None) -> Changes:
-    """Everything to do to turn ``observed`` into ``desired``."""
+def recorded_by(token: str | None, have: VnfcState) -> bool:
+    """Whether ``have`` was created by a reconcile with this heal token (digest)."""
+    return token is not None and have.token == token
+
+
+def compute_changes(
+    desired: Desired,
+    observed: Observed,
+    heal: list[str] | None = None,
+    token: str | None = None,
+) -> Changes:
+    """Everything to do to turn ``observed`` into ``desired``.
+
+    ``token`` is the digest of the reconcile's heal token (an operation): a VNFC
+    to heal that this token already created is not recreated again, and one it
+    created takes the plan's software generation in its record. A generation
+    that differs from the plan's never replaces a VNFC by itself.
+    """
     inst = desired.vnf_instance_id
     vim_ns = naming.vim_netns(inst)
     ch = Changes(inst)
@@ -176,6 +196,7 @@ def compute_changes(desired: Desired, observed: Observed, heal: list[str] | None
     for vnfc_id, vwant in sorted(desired.vnfcs.items()):
         vhave = observed.vnfcs.get(vnfc_id)
         if vhave is None:
+            vwant = dataclasses.replace(vwant, token=token)
             ch.create_vnfcs.append(vwant)
             detail = "; ".join(_cp_text(c) for c in vwant.cps) or "no CP"
             ch.actions.append(f"create netns {vwant.netns} ({detail})")
@@ -183,17 +204,32 @@ def compute_changes(desired: Desired, observed: Observed, heal: list[str] | None
         reasons = vnfc_differences(carry_dynamic(vwant, vhave, desired), vhave, desired)
         if any(cp.kind == "vl" and cp.network in replaced_vls for cp in vwant.cps):
             reasons.append("internal VL replaced")
-        if vnfc_id in heal_set:
+        if vnfc_id in heal_set and not recorded_by(token, vhave):
             reasons.insert(0, "heal")
         if reasons:
             ch.delete_vnfcs.append(vhave)
-            ch.create_vnfcs.append(carry_dynamic(vwant, vhave, desired))
+            ch.create_vnfcs.append(
+                dataclasses.replace(carry_dynamic(vwant, vhave, desired), token=token)
+            )
             ch.actions.append(f"replace netns {vwant.netns} ({'; '.join(reasons)})")
-        elif vwant.power != vhave.power:
+            continue
+        kept = vhave
+        if (
+            recorded_by(token, vhave)
+            and vwant.generation is not None
+            and vwant.generation != vhave.generation
+        ):
+            kept = dataclasses.replace(vhave, generation=vwant.generation)
+            ch.record_vnfcs.append(kept)
+            ch.actions.append(
+                f"record software generation {vwant.generation} on {vwant.netns} "
+                f"(was {vhave.generation or 'unknown'})"
+            )
+        if vwant.power != vhave.power:
             gateway = vwant.gateway if vwant.power == POWER_ON else None
-            ch.power_vnfcs.append(dataclasses.replace(vhave, power=vwant.power, gateway=gateway))
+            ch.power_vnfcs.append(dataclasses.replace(kept, power=vwant.power, gateway=gateway))
             ch.actions.append(power_action(vwant, vhave))
-        else:
+        elif kept is vhave:
             ch.keep_vnfcs.append(vhave)
     for vnfc_id, vhave in sorted(observed.vnfcs.items()):
         if vnfc_id not in desired.vnfcs:

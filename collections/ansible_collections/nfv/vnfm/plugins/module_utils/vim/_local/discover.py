@@ -90,17 +90,19 @@ def parse_vnfc(
     """One VNFC namespace; None when it belongs to another instance."""
     problems: list[str] = []
     vnfc_id, vdu_id = netns[len(naming.instance_prefix(inst)) :], ""
+    generation: str | None = None
+    token: str | None = None
     cps: list[CpState] = []
     flags: list[bool] = []  # administrative state (UP flag) of lo and of each CP
     for link in links:
         if link.get("ifname") == "lo":
-            rec = naming.parse_alias(link.get("ifalias"), "vnfc", 3)
+            rec = naming.parse_vnfc_alias(link.get("ifalias"))
             if rec is None:
                 problems.append("no ownership record on lo (incomplete creation)")
             elif rec[0] != inst or rec[1] != vnfc_id:
                 return None
             else:
-                vdu_id = rec[2]
+                vdu_id, generation, token = rec[2], rec[3], rec[4]
             flags.append(_is_up(link))
             continue
         cp = naming.parse_alias(link.get("ifalias"), "cp", 6)
@@ -130,7 +132,17 @@ def parse_vnfc(
             problems.append(f"{state.ifname}: peer {peer} missing or not attached to {network}")
     gateway = next((r.get("gateway") for r in routes if r.get("gateway")), None)
     cps.sort(key=lambda c: c.ifname)
-    return VnfcState(vnfc_id, vdu_id, netns, tuple(cps), gateway, tuple(problems), power(flags))
+    return VnfcState(
+        vnfc_id,
+        vdu_id,
+        netns,
+        tuple(cps),
+        gateway,
+        tuple(problems),
+        power(flags),
+        generation,
+        token,
+    )
 
 
 def power(flags: Sequence[bool]) -> str:

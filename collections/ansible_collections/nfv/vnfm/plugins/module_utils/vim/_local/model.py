@@ -55,6 +55,10 @@ class VnfcState:
     gateway: str | None = None
     problems: tuple[str, ...] = ()  # why an observed VNFC is broken (→ replace)
     power: str = POWER_ON  # POWER_ON | POWER_OFF (| POWER_MIXED when observed)
+    # the software generation it runs (plan's softwareGeneration); None: unknown
+    generation: str | None = None
+    # digest of the heal token of the reconcile that created it (naming.token_digest)
+    token: str | None = None
 
 
 @dataclass(frozen=True)
@@ -240,7 +244,13 @@ def desired_state(
         if power not in (POWER_ON, POWER_OFF):
             raise VimError(f"plan: {vnfc_id}: powerState must be 'on' or 'off', got {power!r}")
         vnfcs[vnfc_id] = VnfcState(
-            vnfc_id, vdu_id, naming.vnfc_netns(inst, vnfc_id), tuple(cps), gateway, power=power
+            vnfc_id,
+            vdu_id,
+            naming.vnfc_netns(inst, vnfc_id),
+            tuple(cps),
+            gateway,
+            power=power,
+            generation=naming.check_generation(vnfc.get("softwareGeneration"), vnfc_id),
         )
     volumes = {}
     for vol in _list(plan, "volumes"):

@@ -18,7 +18,11 @@ Naming scheme (every name is derived, nothing random):
 Interface aliases (``ip link set … alias``) record ownership in the kernel so
 that discovery needs no other state:
 
-* ``lo`` of a VNFC: ``vnfm:vnfc:<instance>:<vnfcId>:<vduId>``;
+* ``lo`` of a VNFC: ``vnfm:vnfc:<instance>:<vnfcId>:<vduId>:<generation>:<token>``,
+  where ``generation`` is the plan's ``softwareGeneration`` of the VNFC and
+  ``token`` the digest of the ``heal_token`` of the reconcile that created it
+  (see :func:`token_digest`), each ``-`` when unknown; VNFCs created before
+  these two fields have the 3-field form, read as unknown generation and token;
 * CP of a VNFC: ``vnfm:cp:<cpdId>:<vl|ext>:<network>:<peer>:<extCpdId|->:<s|d>``;
 * a peer port (VIM or host namespace): ``vnfm:port:<instance>:<vnfcId>:<cpdId>``;
 * an internal VL bridge: ``vnfm:vl:<instance>:<vlId>``;
@@ -37,6 +41,7 @@ IFNAMSIZ = 15
 EXT_BRIDGE_ALIAS = "vnfm:ext"
 _ID_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 _IFNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,15}$")
+_GENERATION_RE = re.compile(r"^[A-Za-z0-9]{1,64}$")
 
 
 def check_id(kind: str, value: object) -> str:
@@ -97,8 +102,51 @@ def ext_port_number(short: str, name: str) -> int | None:
     return None
 
 
-def vnfc_alias(vnf_instance_id: str, vnfc_id: str, vdu_id: str) -> str:
-    return f"vnfm:vnfc:{vnf_instance_id}:{vnfc_id}:{vdu_id}"
+def vnfc_alias(
+    vnf_instance_id: str,
+    vnfc_id: str,
+    vdu_id: str,
+    generation: str | None = None,
+    token: str | None = None,
+) -> str:
+    return f"vnfm:vnfc:{vnf_instance_id}:{vnfc_id}:{vdu_id}:{generation or '-'}:{token or '-'}"
+
+
+def parse_vnfc_alias(alias: object) -> tuple[str, str, str, str | None, str | None] | None:
+    """(instance, vnfcId, vduId, generation, token) of a VNFC's ``lo`` alias, old form too."""
+    rec = parse_alias(alias, "vnfc", 5) or parse_alias(alias, "vnfc", 3)
+    if rec is None:
+        return None
+    generation, token = (rec[3], rec[4]) if len(rec) == 5 else ("-", "-")
+    return (
+        rec[0],
+        rec[1],
+        rec[2],
+        None if generation == "-" else generation,
+        None if token == "-" else token,
+    )
+
+
+def check_generation(value: object, vnfc_id: str) -> str | None:
+    """The plan's ``softwareGeneration`` of a VNFC (None when unknown), checked for the alias."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not _GENERATION_RE.match(value):
+        raise VimError(
+            f"plan: {vnfc_id}: softwareGeneration {value!r} must be 1-64 letters or digits"
+        )
+    return value
+
+
+def token_digest(token: str | None) -> str | None:
+    """What a VNFC records of a ``heal_token``: 16 hex characters of its sha256.
+
+    Any token (an operation id, or whatever an AWX user sets) fits the alias that
+    way, whatever its characters and length.
+    """
+    if not token:
+        return None
+    return hashlib.sha256(token.encode()).hexdigest()[:16]
 
 
 def cp_alias(

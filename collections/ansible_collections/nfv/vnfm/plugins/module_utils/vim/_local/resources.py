@@ -44,6 +44,14 @@ def _protocol_info(cp: CpState) -> list[dict[str, Any]]:
     ]
 
 
+def _metadata(vnfc: VnfcState) -> dict[str, Any]:
+    """Power state, and the software generation when the VNFC records one."""
+    out: dict[str, Any] = {"powerState": vnfc.power}
+    if vnfc.generation:
+        out["softwareGeneration"] = vnfc.generation
+    return out
+
+
 def build_resources(
     inst: str,
     vnfcs: Iterable[VnfcState],
@@ -104,7 +112,7 @@ def build_resources(
                 },
                 "storageResourceIds": storage,
                 "vnfcCpInfo": cps_info,
-                "metadata": {"powerState": vnfc.power},
+                "metadata": _metadata(vnfc),
             }
         )
     vl_info: list[dict[str, Any]] = []
@@ -152,6 +160,7 @@ def summary(
                 "netns": v.netns,
                 "power": v.power,
                 "gateway": v.gateway,
+                "softwareGeneration": v.generation,
                 "cps": {
                     c.ifname: f"{c.cpd_id} {','.join(c.addresses) or '-'} {c.mac} mtu {c.mtu} on {c.kind}:{c.network}"
                     for c in v.cps

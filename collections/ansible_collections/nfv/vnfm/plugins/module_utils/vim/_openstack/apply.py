@@ -51,6 +51,7 @@ from ansible_collections.nfv.vnfm.plugins.module_utils.vim._openstack.model impo
     DVolume,
     Observed,
     Rule,
+    Server,
 )
 
 T = TypeVar("T")
@@ -86,6 +87,16 @@ class Ids:
         if value is None:
             raise VimError(f"{kind} {name} does not exist (an earlier step failed)")
         return value
+
+
+def _server_metadata(inst: str, want: DServer) -> dict[str, str]:
+    """Ownership, and what the server was created for (generation, heal token digest)."""
+    out = {naming.TAG_KEY: inst, naming.VNFC_KEY: want.vnfc_id}
+    if want.generation:
+        out[naming.GENERATION_KEY] = want.generation
+    if want.token:
+        out[naming.TOKEN_KEY] = want.token
+    return out
 
 
 def parallel(workers: int, func: Callable[[T], object], items: Iterable[T]) -> None:
@@ -255,7 +266,7 @@ class Applier:
             "flavor_id": want.flavor.id,
             "image_id": image,
             "networks": ports or "none",
-            "metadata": {naming.TAG_KEY: self.inst, naming.VNFC_KEY: want.vnfc_id},
+            "metadata": _server_metadata(self.inst, want),
             "tags": [self.tag],
         }
         if want.server_group:
@@ -268,6 +279,16 @@ class Applier:
             attrs["config_drive"] = True
         server = call(f"create server {want.name}", self.conn.compute.create_server, **attrs)
         self.ids.set("server", want.name, str(server.id))
+
+    def record_server(self, item: tuple[Server, str]) -> None:
+        """Write the software generation into a kept server's metadata."""
+        server, generation = item
+        call(
+            f"record the software generation of server {server.name}",
+            self.conn.compute.set_server_metadata,
+            server.id,
+            **{naming.GENERATION_KEY: generation},
+        )
 
     def wait_servers(self, servers: list[DServer]) -> None:
         if not servers:
@@ -607,6 +628,7 @@ class Applier:
             )
         if self.desired is None:
             return
+        parallel(w, self.record_server, ch.record_servers)
         # 2. power changes of the servers kept (those that no volume waits for) run
         #    beside the creations; the other ones once the servers are ready
         attaching = {vnfc for _v, vnfc in ch.attach_volumes}

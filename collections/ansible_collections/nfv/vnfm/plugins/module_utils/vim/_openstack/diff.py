@@ -8,6 +8,7 @@ them with fake observed states.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,6 +91,9 @@ class Changes:
     attach_volumes: list[tuple[str, str]] = field(default_factory=list)  # (volume, vnfc id)
     create_fips: list[DPort] = field(default_factory=list)
     keep_servers: list[str] = field(default_factory=list)  # vnfc ids
+    # servers kept whose metadata takes the plan's software generation: (server, generation);
+    # servers the reconcile's own heal token created (a package change batch that completed)
+    record_servers: list[tuple[Server, str]] = field(default_factory=list)
     power: list[PowerChange] = field(default_factory=list)
 
     @property
@@ -179,8 +183,19 @@ def _power_text(change: PowerChange, desired: Desired) -> str:
     return f"stop server {name}{when} ({how}; VNFC {change.server.vnfc_id} stopped)"
 
 
-def compute_changes(desired: Desired, obs: Observed, heal: list[str] | None = None) -> Changes:
-    """Everything to do to turn ``obs`` into ``desired``."""
+def compute_changes(
+    desired: Desired,
+    obs: Observed,
+    heal: list[str] | None = None,
+    token: str | None = None,
+) -> Changes:
+    """Everything to do to turn ``obs`` into ``desired``.
+
+    ``token`` is the digest of the reconcile's heal token (an operation): a server
+    to heal that this token already created is not recreated again, and one it
+    created takes the plan's software generation in its metadata. A generation
+    that differs from the plan's never replaces a server by itself.
+    """
     ch = Changes(desired.vnf_instance_id, warnings=list(desired.warnings))
     heal_set = set(heal or [])
     unknown = sorted(heal_set - set(desired.servers))
@@ -339,7 +354,8 @@ def compute_changes(desired: Desired, obs: Observed, heal: list[str] | None = No
             reasons = server_differences(
                 want_s, have_s, attached.get(have_s.id, set()), replaced_groups, group
             )
-            if vnfc_id in heal_set:
+            mine = token is not None and have_s.token == token
+            if vnfc_id in heal_set and not mine:
                 reasons.insert(0, "heal")
             if reasons:
                 ch.delete_servers.append(have_s)
@@ -347,7 +363,15 @@ def compute_changes(desired: Desired, obs: Observed, heal: list[str] | None = No
                 have_s = None
             else:
                 ch.keep_servers.append(vnfc_id)
+                generation = want_s.generation
+                if mine and generation is not None and generation != have_s.generation:
+                    ch.record_servers.append((have_s, generation))
+                    act(
+                        f"record software generation {generation} on server {want_s.name} "
+                        f"(was {have_s.generation or 'unknown'})"
+                    )
         if have_s is None:
+            want_s = dataclasses.replace(want_s, token=token)
             ch.create_servers.append(want_s)
             new_servers.add(vnfc_id)
             act(

@@ -142,6 +142,8 @@ def to_server(obj: Any) -> Server:
         vnfc_id=str(metadata.get(naming.VNFC_KEY) or ""),
         task_state=_text(obj, "task_state"),
         fault=str(_get(fault, "message") or ""),
+        generation=str(metadata.get(naming.GENERATION_KEY) or "") or None,
+        token=str(metadata.get(naming.TOKEN_KEY) or "") or None,
     )
 
 

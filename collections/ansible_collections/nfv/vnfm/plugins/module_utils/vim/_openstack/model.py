@@ -116,6 +116,8 @@ class Server:
     vnfc_id: str = ""
     task_state: str = ""
     fault: str = ""
+    generation: str | None = None  # software generation it records (None: unknown)
+    token: str | None = None  # digest of the heal token of the reconcile that created it
 
 
 @dataclass(frozen=True)
@@ -237,6 +239,8 @@ class DServer:
     config_drive: bool = False
     image_upload: bool = False
     power: str = POWER_ON  # the plan's powerState: POWER_ON -> ACTIVE, POWER_OFF -> SHUTOFF
+    generation: str | None = None  # the plan's softwareGeneration (None: unknown)
+    token: str | None = None  # set by the diff on a server it creates (heal token digest)
 
 
 @dataclass(frozen=True)
@@ -612,6 +616,7 @@ def desired_state(
             config_drive=config_drive,
             image_upload=upload is not None,
             power=str(power),
+            generation=naming.check_generation(vnfc.get("softwareGeneration"), vnfc_id),
         )
     volumes: dict[str, DVolume] = {}
     plan_volumes = _list(plan, "volumes")

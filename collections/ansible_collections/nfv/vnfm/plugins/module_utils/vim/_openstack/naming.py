@@ -16,7 +16,11 @@ Ownership (discovery reads only these):
 
 * Neutron resources (networks, subnets, ports, security groups, floating IPs)
   and Glance images: tag ``vnfm-instance=<vnfInstanceId>``;
-* Nova servers: metadata ``vnfm-instance: <id>`` (and the same tag);
+* Nova servers: metadata ``vnfm-instance: <id>`` (and the same tag); besides,
+  ``vnfm-software-generation`` (the plan's ``softwareGeneration`` of the VNFC, once
+  known) and ``vnfm-heal-token`` (digest of the heal token of the reconcile that
+  created the server, see :func:`token_digest`); a server without them has an
+  unknown generation;
 * Cinder volumes: metadata ``vnfm-instance: <id>`` and ``vnfm-vnfc: <vnfcId>``;
 * Nova server groups carry neither: they are found by the ``vnf-<shortId>-`` prefix.
 """
@@ -30,6 +34,9 @@ from ansible_collections.nfv.vnfm.plugins.module_utils.vim import VimError
 
 TAG_KEY = "vnfm-instance"
 VNFC_KEY = "vnfm-vnfc"
+GENERATION_KEY = "vnfm-software-generation"
+TOKEN_KEY = "vnfm-heal-token"
+_GENERATION_RE = re.compile(r"^[A-Za-z0-9]{1,64}$")
 VIM_LEVEL = {
     "server": "OS::Nova::Server",
     "network": "OS::Neutron::Net",
@@ -47,6 +54,24 @@ def check_instance_id(value: object) -> str:
             f"vnfInstanceId {value!r} must be 1-45 characters of letters, digits, '_', '.', ':', '-'"
         )
     return value
+
+
+def check_generation(value: object, vnfc_id: str) -> str | None:
+    """The plan's ``softwareGeneration`` of a VNFC (None when unknown), checked."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not _GENERATION_RE.match(value):
+        raise VimError(
+            f"plan: {vnfc_id}: softwareGeneration {value!r} must be 1-64 letters or digits"
+        )
+    return value
+
+
+def token_digest(token: str | None) -> str | None:
+    """What a server records of a ``heal_token``: 16 hex characters of its sha256."""
+    if not token:
+        return None
+    return hashlib.sha256(token.encode()).hexdigest()[:16]
 
 
 def short_id(vnf_instance_id: str) -> str:

@@ -117,6 +117,11 @@ def build_resources(conn_id: str, desired: Desired | None, obs: Observed) -> dic
                     "status": have_s.status if have_s is not None else "PLANNED",
                     "powerState": power_state(have_s.status) if have_s is not None else None,
                     "flavor": server.flavor.name,
+                    **(
+                        {"softwareGeneration": have_s.generation}
+                        if have_s is not None and have_s.generation
+                        else {}
+                    ),
                 },
             }
         )
