@@ -230,3 +230,17 @@ def test_download_time_is_bounded(files: FileServer, tmp_path: Path) -> None:
 def test_source_repr_hides_credentials() -> None:
     source = Source("http://u:pw@example.org/p.zip?sig=abc", basic=("u", "pw"))
     assert repr(source) == "Source('http://example.org/p.zip')"
+
+
+@pytest.mark.parametrize(
+    "uri", ["http://169.254.169.254/latest/meta-data", "http://[fe80::1]/p.zip"]
+)
+def test_link_local_addresses_are_never_fetched(uri: str, tmp_path: Path) -> None:
+    # cloud metadata services live there: refused before any connection is tried
+    target = tmp_path / "p.zip"
+    started = time.monotonic()
+    with pytest.raises(FetchError) as err:
+        fetch(Source(uri), target, limit=1024, timeout=30.0)
+    assert time.monotonic() - started < 5
+    assert err.value.status == 422 and "link-local" in err.value.detail, err.value.detail
+    assert not target.exists()

@@ -9,6 +9,8 @@ query (a signed URL carries its token there).
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 import time
 import zipfile
 from dataclasses import dataclass
@@ -26,6 +28,9 @@ FETCH_TIMEOUT = 300.0  # seconds for the whole download
 CONNECT_TIMEOUT = 10.0
 MAX_REDIRECTS = 5
 CHUNK = 1024 * 1024
+# Never fetched from, redirects included: link-local addresses are where clouds serve
+# instance metadata and credentials (169.254.169.254), never a package repository.
+REFUSED_NETWORKS = (ipaddress.ip_network("169.254.0.0/16"), ipaddress.ip_network("fe80::/10"))
 
 
 class OAuth2ClientCredentials(Sol):
@@ -155,6 +160,7 @@ def fetch(source: Source, target: Path, *, limit: int, timeout: float = FETCH_TI
             # httpx follows http(s) only and drops Authorization on a redirect to another host
             follow_redirects=True,
             max_redirects=MAX_REDIRECTS,
+            event_hooks={"request": [_refuse_link_local]},
         ) as client:
             headers = {"Accept": "application/zip, application/octet-stream, */*"}
             if source.oauth2 is not None:
@@ -196,6 +202,21 @@ def fetch(source: Source, target: Path, *, limit: int, timeout: float = FETCH_TI
         target.unlink(missing_ok=True)
         raise FetchError(422, f"addressInformation: {where} is not a zip archive (CSAR)")
     return size
+
+
+def _refuse_link_local(request: httpx.Request) -> None:
+    """Checked before every request, so a redirect cannot lead to a refused address."""
+    host = request.url.host
+    try:
+        infos = socket.getaddrinfo(host, request.url.port or 443, proto=socket.IPPROTO_TCP)
+    except OSError:
+        return  # unresolvable: the connection attempt reports it
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
+        if any(address in net for net in REFUSED_NETWORKS):
+            raise FetchError(
+                422, f"addressInformation: {host} is a link-local address; it is not fetched from"
+            )
 
 
 def _mb(limit: int) -> str:
