@@ -36,9 +36,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from vnfm_runner import executor, lcm  # noqa: E402
+from vnfm_runner import executor  # noqa: E402
 from vnfm_runner.executor import RunResult  # noqa: E402
-from vnfm_runner.lcm import Vnfm  # noqa: E402
+from vnfm_runner.lcm import Vnfm, service  # noqa: E402
 from vnfm_runner.paths import EXAMPLES_DIR, ensure_core_importable  # noqa: E402
 from vnfm_runner.settings import Settings  # noqa: E402
 
@@ -61,7 +61,7 @@ def _recording_run_playbook(**kwargs: Any) -> RunResult:
 
 
 # the service calls the name it imported from the executor: replace that one
-setattr(lcm, "run_playbook", _recording_run_playbook)  # noqa: B010
+setattr(service, "run_playbook", _recording_run_playbook)  # noqa: B010
 
 
 @dataclass

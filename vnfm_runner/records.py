@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from vnfm_runner.store.db import iso, now
@@ -19,12 +20,7 @@ def new_instance(
         "id": instance_id,
         "vnfInstanceName": name,
         "vnfInstanceDescription": description,
-        "vnfdId": summary["vnfdId"],
-        "vnfProvider": summary["provider"],
-        "vnfProductName": summary["productName"],
-        "vnfSoftwareVersion": summary["softwareVersion"],
-        "vnfdVersion": summary["vnfdVersion"],
-        "vnfPkgId": package_id,
+        **package_fields(summary, package_id),
         "instantiationState": "NOT_INSTANTIATED",
         "vimConnectionInfo": {},
         "metadata": {},
@@ -136,8 +132,12 @@ def instantiated_info(
     }
 
 
+# One affected resource in resourceChanges, from its resource info and its change type.
+Shape = Callable[[dict[str, Any], str], dict[str, Any]]
+
+
 def _changes(
-    before: list[dict[str, Any]], after: list[dict[str, Any]], shape: Any
+    before: list[dict[str, Any]], after: list[dict[str, Any]], shape: Shape
 ) -> list[dict[str, Any]]:
     old = {r["id"]: r for r in before}
     new = {r["id"]: r for r in after}
@@ -152,39 +152,41 @@ def _changes(
     return out
 
 
+# SOL003 resourceChanges: (list in it, resource info list, descriptor id field, resource field)
+_AFFECTED = (
+    ("affectedVnfcs", "vnfcResourceInfo", "vduId", "computeResource"),
+    ("affectedVirtualLinks", "virtualLinkResourceInfo", "vnfVirtualLinkDescId", "networkResource"),
+    (
+        "affectedVirtualStorages",
+        "virtualStorageResourceInfo",
+        "virtualStorageDescId",
+        "storageResource",
+    ),
+)
+
+
+def _affected(desc_field: str, resource_field: str) -> Shape:
+    """The shape of one kind of affected resource (VNFC, virtual link, storage)."""
+
+    def shape(r: dict[str, Any], change_type: str) -> dict[str, Any]:
+        return {
+            "id": r["id"],
+            desc_field: r.get(desc_field),
+            "changeType": change_type,
+            resource_field: r.get(resource_field),
+        }
+
+    return shape
+
+
+vnfc_change = _affected("vduId", "computeResource")
+
+
 def resource_changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
     """SOL003 resourceChanges between two resource infos."""
     return {
-        "affectedVnfcs": _changes(
-            before.get("vnfcResourceInfo", []),
-            after.get("vnfcResourceInfo", []),
-            lambda r, t: {
-                "id": r["id"],
-                "vduId": r.get("vduId"),
-                "changeType": t,
-                "computeResource": r.get("computeResource"),
-            },
-        ),
-        "affectedVirtualLinks": _changes(
-            before.get("virtualLinkResourceInfo", []),
-            after.get("virtualLinkResourceInfo", []),
-            lambda r, t: {
-                "id": r["id"],
-                "vnfVirtualLinkDescId": r.get("vnfVirtualLinkDescId"),
-                "changeType": t,
-                "networkResource": r.get("networkResource"),
-            },
-        ),
-        "affectedVirtualStorages": _changes(
-            before.get("virtualStorageResourceInfo", []),
-            after.get("virtualStorageResourceInfo", []),
-            lambda r, t: {
-                "id": r["id"],
-                "virtualStorageDescId": r.get("virtualStorageDescId"),
-                "changeType": t,
-                "storageResource": r.get("storageResource"),
-            },
-        ),
+        key: _changes(before.get(info, []), after.get(info, []), _affected(desc, resource))
+        for key, info, desc, resource in _AFFECTED
     }
 
 

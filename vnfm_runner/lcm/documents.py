@@ -1,0 +1,15 @@
+"""The VnfInstance parts an operation writes from the VNF model and what the VIM reported."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vnfm_runner import records
+from vnfm_runner.core import VnfModel
+
+
+def vnf_info(model: VnfModel, plan: dict[str, Any], resources: dict[str, Any]) -> dict[str, Any]:
+    """instantiatedVnfInfo of a plan and the resources the VIM reported for it."""
+    flavour = model.flavour(str(plan.get("flavourId")))
+    max_levels = {a.id: a.max_scale_level for a in (flavour.scaling_aspects if flavour else [])}
+    return records.instantiated_info(plan, resources, max_levels)
