@@ -62,7 +62,7 @@ def http_answers(address: str, requests: int = 12) -> Counter[str]:
     seen: Counter[str] = Counter()
     for _ in range(requests):
         try:
-            with urllib.request.urlopen(f"http://{address}:80/", timeout=3) as resp:
+            with urllib.request.urlopen(f"http://{address}:80/", timeout=10) as resp:
                 seen[resp.read().decode().strip()] += 1
         except (urllib.error.URLError, OSError) as exc:
             seen[f"error: {exc}"] += 1
