@@ -619,3 +619,26 @@ def test_package_notifications(pkg_server: Server, subscribers: list[Subscriber]
         datetime.fromisoformat(n["timeStamp"].replace("Z", "+00:00"))
     assert len({n["id"] for n in got}) == 5
     assert {h["version"] for h in everything.headers} == {"2.1.0"}
+
+
+def test_cli_onboarding_is_announced_at_once(
+    pkg_server: Server, subscribers: list[Subscriber], tmp_path: Path
+) -> None:
+    """A package onboarded by ``vnfm package onboard`` gets its VnfPkgInfo in the same
+    transaction, so package subscribers hear of it without the API reading it first."""
+    sub = new_subscriber(subscribers)
+    with pkg_server.client() as c:
+        r = c.post(PKG_SUBS, json={"callbackUri": sub.url, "filter": {}})
+        assert r.status_code == 201, r.text
+    vnfd = cli(pkg_server, "package", "onboard", str(WEBFARM)).strip().splitlines()[-1]
+    deadline = time.monotonic() + 30
+    while not sub.received and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert [(n["notificationType"], n["vnfdId"]) for n in sub.received] == [(ONBOARDING, vnfd)]
+    pkg_id = sub.received[0]["vnfPkgId"]
+    with pkg_server.client() as c:  # the same VnfPkgInfo the API shows, listed once
+        doc = c.get(f"{PACKAGES}/{pkg_id}").json()
+        listed = c.get(PACKAGES, params={"filter": f"(eq,vnfdId,{vnfd})"}).json()
+    assert doc["onboardingState"] == "ONBOARDED" and doc["vnfdId"] == vnfd
+    assert doc["additionalArtifacts"], doc
+    assert [p["id"] for p in listed] == [pkg_id]

@@ -10,7 +10,6 @@ artifacts, its content. Packages onboarded with the CLI show up too.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import os
 import uuid
@@ -29,6 +28,7 @@ from vnfm_runner.api.package_fetch import FetchError, Source, UploadVnfPkgFromUr
 from vnfm_runner.api.problems import ApiProblem, problem_doc
 from vnfm_runner.api.tables import PkgInfoRow
 from vnfm_runner.core import Limits, Package, PackageError
+from vnfm_runner.package_details import entry_definitions, file_sha256, package_details
 from vnfm_runner.store.db import now
 from vnfm_runner.store.tables import InstanceRow, PackageRow
 
@@ -58,7 +58,7 @@ class Packages:
                             operational_state=pkg.operational_state,
                             user_defined_data={},
                             failure=None,
-                            details=_details(Path(pkg.path)),
+                            details=package_details(Path(pkg.path)),
                             upload_path=None,
                             deleted=False,
                             created_at=pkg.created_at,
@@ -143,7 +143,7 @@ class Packages:
     def onboard(self, pkg_id: str, zip_path: Path) -> None:
         """Worker: validate and onboard the uploaded zip (PROCESSING -> ONBOARDED | ERROR)."""
         try:
-            stored = self.ctx.service.onboard(zip_path)
+            stored = self.ctx.service.onboard(zip_path, with_pkg_info=False)  # ours is pkg_id
         except PackageError as exc:
             problems = [str(p) for p in exc.problems]
             failure = problem_doc(
@@ -155,8 +155,8 @@ class Packages:
             failure = problem_doc(500, f"onboarding failed: {type(exc).__name__}: {exc}")
             self._update(pkg_id, onboarding_state="ERROR", failure=failure)
             raise
-        details = _details(Path(stored.path))
-        details["checksum"] = {"algorithm": "SHA-256", "hash": _sha256(zip_path)}
+        details = package_details(Path(stored.path))
+        details["checksum"] = {"algorithm": "SHA-256", "hash": file_sha256(zip_path)}
         self._update(
             pkg_id,
             store_package_id=stored.id,
@@ -207,45 +207,6 @@ class Packages:
         if pkg is None:
             raise ApiProblem(409, f"VNF package {row.id} has no stored content")
         return Path(pkg.path)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(CHUNK), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _entry_definitions(root: Path) -> str | None:
-    meta = root / "TOSCA-Metadata" / "TOSCA.meta"
-    if meta.is_file():
-        for line in meta.read_text(encoding="utf-8", errors="replace").splitlines():
-            key, _, value = line.partition(":")
-            if key.strip() == "Entry-Definitions" and value.strip():
-                return value.strip()
-    yamls = sorted(p.name for p in root.glob("*.yaml")) + sorted(p.name for p in root.glob("*.yml"))
-    return yamls[0] if yamls else None
-
-
-def _details(root: Path) -> dict[str, Any]:
-    """Entry definitions and the additional artifacts (with digests) of a stored package."""
-    artifacts = []
-    if root.is_dir():
-        for dirpath, dirnames, filenames in os.walk(root):
-            dirnames.sort()
-            for name in sorted(filenames):
-                full = Path(dirpath) / name
-                rel = full.relative_to(root).as_posix()
-                if full.is_symlink() or rel.startswith(("Definitions/", "TOSCA-Metadata/")):
-                    continue
-                artifacts.append(
-                    {
-                        "artifactPath": rel,
-                        "checksum": {"algorithm": "SHA-256", "hash": _sha256(full)},
-                    }
-                )
-    return {"entryDefinitions": _entry_definitions(root), "artifacts": artifacts}
 
 
 def _zip_dir(root: Path, target: Path, only: tuple[str, ...] | None) -> None:
@@ -437,7 +398,7 @@ def router(ctx: ApiContext, auth_dep: Any) -> APIRouter:
             return Response(buf.getvalue(), media_type="application/zip")
         if not wants_text and not wants_zip:
             raise ApiProblem(406, "the VNFD is served as text/plain or application/zip")
-        entry = (row.details or {}).get("entryDefinitions") or _entry_definitions(root)
+        entry = (row.details or {}).get("entryDefinitions") or entry_definitions(root)
         if not entry:
             raise ApiProblem(409, f"VNF package {pkg_id} has no entry definitions")
         try:

@@ -30,10 +30,11 @@ from vnfm_runner.lcm import (
     operations,
     termination,
 )
+from vnfm_runner.package_details import package_details
 from vnfm_runner.secrets import SecretBox
 from vnfm_runner.settings import Settings
 from vnfm_runner.store.db import BusyError, Store, iso, now
-from vnfm_runner.store.tables import InstanceRow, OperationRow, PackageRow
+from vnfm_runner.store.tables import InstanceRow, OperationRow, PackageRow, PkgInfoRow
 from vnfm_runner.vims import VimRegistry, VimTarget, check_local_vim
 
 Submit = Callable[[str, str], None]
@@ -81,8 +82,13 @@ class Vnfm:
             listener(kind, doc)
 
     # -- packages -------------------------------------------------------------
-    def onboard(self, path: str | Path, package_id: str | None = None) -> PackageRow:
-        """Validate a package and keep a private copy of it; return its record."""
+    def onboard(
+        self, path: str | Path, package_id: str | None = None, *, with_pkg_info: bool = True
+    ) -> PackageRow:
+        """Validate a package and keep a private copy of it; return its record.
+
+        ``with_pkg_info``: also give it its SOL005 VnfPkgInfo (False when the API
+        onboards content for a VnfPkgInfo of its own)."""
         model, _warnings = load_vnf(path)  # raises PackageError with every problem
         existing = self.store.package_by_vnfd(model.vnfd_id)
         if existing is not None and Path(existing.path).is_dir():
@@ -101,7 +107,21 @@ class Vnfm:
             operational_state="ENABLED",
             created_at=now(),
         )
-        self.store.add_package(row)
+        info = None
+        if with_pkg_info:  # /vnfpkgm lists it and its subscribers hear of it at once
+            info = PkgInfoRow(
+                id=pkg_id,
+                store_package_id=pkg_id,
+                onboarding_state="ONBOARDED",
+                operational_state=row.operational_state,
+                user_defined_data={},
+                failure=None,
+                details=package_details(target),
+                upload_path=None,
+                deleted=False,
+                created_at=row.created_at,
+            )
+        self.store.add_package(row, info)
         return row
 
     def _package_for(

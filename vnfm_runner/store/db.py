@@ -14,7 +14,14 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from vnfm_runner.store.tables import FINAL_STATES, InstanceRow, OperationRow, PackageRow, VimRow
+from vnfm_runner.store.tables import (
+    FINAL_STATES,
+    InstanceRow,
+    OperationRow,
+    PackageRow,
+    PkgInfoRow,
+    VimRow,
+)
 
 if TYPE_CHECKING:
     from vnfm_runner.notify.journal import Journal
@@ -80,9 +87,14 @@ class Store:
             yield conn
 
     # -- packages -------------------------------------------------------------
-    def add_package(self, row: PackageRow) -> None:
+    def add_package(self, row: PackageRow, info: PkgInfoRow | None = None) -> None:
+        """Record an onboarded package, with its SOL005 VnfPkgInfo when given (one
+        transaction: the onboarding notification goes out with the package)."""
         with self.session() as s:
             s.add(row)
+            if info is not None:
+                s.flush()  # the package row first: the journal reads it for the notification
+                s.add(info)
 
     def packages(self) -> list[PackageRow]:
         with self.reading() as s:
