@@ -122,15 +122,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         srv.stop()
 
 
-@pytest.fixture
-def subscriber() -> Iterator[Subscriber]:
-    sub = Subscriber()
-    try:
-        yield sub
-    finally:
-        sub.close()
-
-
 # -- helpers: start with the client, follow over plain HTTP (an openstack command takes seconds)
 def latest_op(server: Server, iid: str) -> dict[str, Any]:
     with server.client() as c:

@@ -42,15 +42,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         srv.stop()
 
 
-@pytest.fixture
-def subscriber() -> Iterator[Subscriber]:
-    sub = Subscriber()
-    try:
-        yield sub
-    finally:
-        sub.close()
-
-
 def modify(server: Server, iid: str, tmp_path: Path, name: str) -> str:
     """``vnflcm update`` (MODIFY_INFO) through the client; the COMPLETED operation's id."""
     body = tmp_path / f"{name}.json"

@@ -41,15 +41,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         srv.stop()
 
 
-@pytest.fixture
-def subscriber() -> Iterator[Subscriber]:
-    sub = Subscriber()
-    try:
-        yield sub
-    finally:
-        sub.close()
-
-
 def cli(server: Server, *args: str) -> str:
     done = subprocess.run(
         [sys.executable, "-m", "vnfm_runner", *args],

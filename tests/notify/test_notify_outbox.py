@@ -9,7 +9,6 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -380,15 +379,6 @@ def test_package_notifications(store: Store, registry: SubscriptionRegistry) -> 
 
 
 # -- delivery ------------------------------------------------------------------------------------
-@pytest.fixture
-def subscriber() -> Iterator[Subscriber]:
-    sub = Subscriber()
-    try:
-        yield sub
-    finally:
-        sub.close()
-
-
 FAST = NotifySettings(timeout=2, retry_min=0.1, retry_max=0.3, poll_interval=0.05)
 
 
