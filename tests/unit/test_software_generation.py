@@ -27,7 +27,7 @@ from ansible_collections.nfv.vnfm.plugins.module_utils.plan.package_change impor
     rolling_plan,
     software_generation,
 )
-from ansible_collections.nfv.vnfm.plugins.module_utils.vim import VimError
+from ansible_collections.nfv.vnfm.plugins.module_utils.vim import VimError, vnfc_marks
 from ansible_collections.nfv.vnfm.plugins.module_utils.vim._local import naming
 from ansible_collections.nfv.vnfm.plugins.module_utils.vim._local.apply import _vnfc_commands
 from ansible_collections.nfv.vnfm.plugins.module_utils.vim._local.model import desired_state
@@ -196,7 +196,7 @@ def with_generations(plan: dict[str, Any], gen: str | None) -> dict[str, Any]:
 def recording(kernel: FakeKernel, vnfc: str, gen: str | None, token: str | None) -> None:
     """Give a VNFC of the fake kernel the record a reconcile with ``token`` leaves."""
     lo = kernel.ns[naming.vnfc_netns(INST, vnfc)]["links"][0]
-    lo["ifalias"] = naming.vnfc_alias(INST, vnfc, "web", gen, naming.token_digest(token))
+    lo["ifalias"] = naming.vnfc_alias(INST, vnfc, "web", gen, vnfc_marks.token_digest(token))
 
 
 class RecordingKernel(FakeKernel):
@@ -232,7 +232,7 @@ def test_generation_in_the_plan_is_checked() -> None:
 def test_new_vnfcs_record_generation_and_token() -> None:
     d = desired_state(with_generations(make_plan(1), NEW), VIM)
     vnfc = d.vnfcs["web-0"]
-    digest = naming.token_digest(TOKEN)
+    digest = vnfc_marks.token_digest(TOKEN)
     assert digest is not None and re.fullmatch(r"[0-9a-f]{16}", digest)
     cmds = _vnfc_commands(INST, dataclasses.replace(vnfc, token=digest), "1")
     assert cmds[0] == f"link set dev lo alias vnfm:vnfc:{INST}:web-0:web:{NEW}:{digest} up"
@@ -293,7 +293,7 @@ def test_the_token_that_created_a_vnfc_records_its_generation() -> None:
     driver = LocalDriver(VIM, kernel=k)
     plan = with_generations(make_plan(2), NEW)
     res = driver.reconcile(plan, heal=[], check_mode=False, heal_token=TOKEN)
-    digest = naming.token_digest(TOKEN)
+    digest = vnfc_marks.token_digest(TOKEN)
     assert res.actions == [f"record software generation {NEW} on {WEB0} (was unknown)"]
     assert k.batches == [(WEB0, f"link set dev lo alias vnfm:vnfc:{INST}:web-0:web:{NEW}:{digest}")]
     meta = {v["id"]: v["metadata"] for v in res.resources["vnfcResourceInfo"]}
@@ -327,8 +327,7 @@ def _with_server(obs: Any, vnfc: str, **fields: Any) -> Any:
 def test_openstack_metadata_round_trip() -> None:
     want = os_desired(_os_plan(NEW))
     server = want.servers["web-0"]
-    digest = os_naming.token_digest(TOKEN)
-    assert digest == naming.token_digest(TOKEN)
+    digest = vnfc_marks.token_digest(TOKEN)
     created = dataclasses.replace(server, token=digest)
     meta = os_apply._server_metadata(INST, created)
     assert meta == {
@@ -360,7 +359,7 @@ def test_openstack_metadata_round_trip() -> None:
 def test_openstack_diff_heal_token_and_record() -> None:
     want = os_desired(_os_plan(NEW))
     obs = observed_from(os_desired(_os_plan(None)))
-    digest = os_naming.token_digest(TOKEN)
+    digest = vnfc_marks.token_digest(TOKEN)
     web0 = _with_server(obs, "web-0", token=digest)  # recreated by this operation
     _with_server(obs, "web-1", generation=OLD)
     # a plain reconcile: generations differ, nothing changes
@@ -374,7 +373,7 @@ def test_openstack_diff_heal_token_and_record() -> None:
     recreated = [s for s in ch.create_servers if s.vnfc_id == "web-1"]
     assert recreated and recreated[0].token == digest and recreated[0].generation == NEW
     # another operation heals web-0 again
-    other = os_changes(want, obs, ["web-0"], os_naming.token_digest("op-2222"))
+    other = os_changes(want, obs, ["web-0"], vnfc_marks.token_digest("op-2222"))
     assert [s.name for s in other.delete_servers] == [web0] and other.record_servers == []
 
 

@@ -30,7 +30,11 @@ import os
 import time
 from typing import Any
 
-from ansible_collections.nfv.vnfm.plugins.module_utils.vim import ReconcileResult, VimError
+from ansible_collections.nfv.vnfm.plugins.module_utils.vim import (
+    ReconcileResult,
+    VimError,
+    vnfc_marks,
+)
 from ansible_collections.nfv.vnfm.plugins.module_utils.vim._local import naming
 from ansible_collections.nfv.vnfm.plugins.module_utils.vim._local.apply import (
     Settings,
@@ -102,7 +106,7 @@ class LocalDriver:
         inst = naming.check_id("vnfInstanceId", plan.get("vnfInstanceId"))
         obs = self._discover(inst)
         desired = desired_state(plan, self.vim, obs.host_bridges)
-        token = naming.token_digest(heal_token)
+        token = vnfc_marks.token_digest(heal_token)
         changes = compute_changes(desired, obs, list(heal or []), token)
         return self._run(inst, desired, obs, changes, check_mode)
 

@@ -42,7 +42,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ansible_collections.nfv.vnfm.plugins.module_utils.vim import ReconcileResult, VimError
+from ansible_collections.nfv.vnfm.plugins.module_utils.vim import (
+    ReconcileResult,
+    VimError,
+    vnfc_marks,
+)
 from ansible_collections.nfv.vnfm.plugins.module_utils.vim._openstack import naming
 from ansible_collections.nfv.vnfm.plugins.module_utils.vim._openstack.apply import (
     Settings,
@@ -117,7 +121,7 @@ class OpenStackDriver:
         inst = naming.check_instance_id(plan.get("vnfInstanceId"))
         desired = self._desired(plan)
         obs = discover(self.connection(), inst, self.has_volumes(), self.settings.workers)
-        token = naming.token_digest(heal_token)
+        token = vnfc_marks.token_digest(heal_token)
         changes = compute_changes(desired, obs, list(heal or []), token)
         return self._run(inst, desired, obs, changes, check_mode)
 

@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from ansible_collections.nfv.vnfm.plugins.module_utils.vim import VimError
+from ansible_collections.nfv.vnfm.plugins.module_utils.vim import VimError, vnfc_marks
 from ansible_collections.nfv.vnfm.plugins.module_utils.vim._local import naming
 
 DEFAULT_EXTERNAL_NETWORK = {"name": "vnfm-ext0", "cidr": "172.30.250.0/24"}
@@ -250,7 +250,7 @@ def desired_state(
             tuple(cps),
             gateway,
             power=power,
-            generation=naming.check_generation(vnfc.get("softwareGeneration"), vnfc_id),
+            generation=vnfc_marks.check_generation(vnfc.get("softwareGeneration"), vnfc_id),
         )
     volumes = {}
     for vol in _list(plan, "volumes"):

@@ -41,7 +41,6 @@ IFNAMSIZ = 15
 EXT_BRIDGE_ALIAS = "vnfm:ext"
 _ID_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 _IFNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,15}$")
-_GENERATION_RE = re.compile(r"^[A-Za-z0-9]{1,64}$")
 
 
 def check_id(kind: str, value: object) -> str:
@@ -125,28 +124,6 @@ def parse_vnfc_alias(alias: object) -> tuple[str, str, str, str | None, str | No
         None if generation == "-" else generation,
         None if token == "-" else token,
     )
-
-
-def check_generation(value: object, vnfc_id: str) -> str | None:
-    """The plan's ``softwareGeneration`` of a VNFC (None when unknown), checked for the alias."""
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str) or not _GENERATION_RE.match(value):
-        raise VimError(
-            f"plan: {vnfc_id}: softwareGeneration {value!r} must be 1-64 letters or digits"
-        )
-    return value
-
-
-def token_digest(token: str | None) -> str | None:
-    """What a VNFC records of a ``heal_token``: 16 hex characters of its sha256.
-
-    Any token (an operation id, or whatever an AWX user sets) fits the alias that
-    way, whatever its characters and length.
-    """
-    if not token:
-        return None
-    return hashlib.sha256(token.encode()).hexdigest()[:16]
 
 
 def cp_alias(

@@ -18,7 +18,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from ansible_collections.nfv.vnfm.plugins.module_utils.vim import VimError
+from ansible_collections.nfv.vnfm.plugins.module_utils.vim import VimError, vnfc_marks
 from ansible_collections.nfv.vnfm.plugins.module_utils.vim._openstack import naming
 
 # A rule: (direction, ethertype, protocol, port_range_min, port_range_max, remote_ip_prefix)
@@ -616,7 +616,7 @@ def desired_state(
             config_drive=config_drive,
             image_upload=upload is not None,
             power=str(power),
-            generation=naming.check_generation(vnfc.get("softwareGeneration"), vnfc_id),
+            generation=vnfc_marks.check_generation(vnfc.get("softwareGeneration"), vnfc_id),
         )
     volumes: dict[str, DVolume] = {}
     plan_volumes = _list(plan, "volumes")

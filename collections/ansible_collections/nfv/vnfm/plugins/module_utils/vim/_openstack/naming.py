@@ -36,7 +36,6 @@ TAG_KEY = "vnfm-instance"
 VNFC_KEY = "vnfm-vnfc"
 GENERATION_KEY = "vnfm-software-generation"
 TOKEN_KEY = "vnfm-heal-token"
-_GENERATION_RE = re.compile(r"^[A-Za-z0-9]{1,64}$")
 VIM_LEVEL = {
     "server": "OS::Nova::Server",
     "network": "OS::Neutron::Net",
@@ -54,24 +53,6 @@ def check_instance_id(value: object) -> str:
             f"vnfInstanceId {value!r} must be 1-45 characters of letters, digits, '_', '.', ':', '-'"
         )
     return value
-
-
-def check_generation(value: object, vnfc_id: str) -> str | None:
-    """The plan's ``softwareGeneration`` of a VNFC (None when unknown), checked."""
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str) or not _GENERATION_RE.match(value):
-        raise VimError(
-            f"plan: {vnfc_id}: softwareGeneration {value!r} must be 1-64 letters or digits"
-        )
-    return value
-
-
-def token_digest(token: str | None) -> str | None:
-    """What a server records of a ``heal_token``: 16 hex characters of its sha256."""
-    if not token:
-        return None
-    return hashlib.sha256(token.encode()).hexdigest()[:16]
 
 
 def short_id(vnf_instance_id: str) -> str:
