@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -180,6 +181,31 @@ def _affected(desc_field: str, resource_field: str) -> Shape:
 
 
 vnfc_change = _affected("vduId", "computeResource")
+
+
+# Both VIM drivers report a volume they create as "create volume <name> ..." in their actions.
+_VOLUME_CREATED = re.compile(r"^create volume (\S+)")
+
+
+def recreated_storages(actions: list[Any], resources: dict[str, Any]) -> list[dict[str, Any]]:
+    """The volumes a rollback had to create again, as affected storages.
+
+    The operation rolled back deleted them (a scale in, a flavour change): the VIM
+    gives a volume back, not its data. They are told apart by ``metadata``.
+    """
+    names = {m.group(1) for a in actions if (m := _VOLUME_CREATED.match(str(a)))}
+    storage = _affected("virtualStorageDescId", "storageResource")
+    return [
+        {
+            **storage(r, "ADDED"),
+            "metadata": {
+                "contentRestored": False,
+                "reason": "deleted by the operation rolled back; the VIM created it again, empty",
+            },
+        }
+        for r in resources.get("virtualStorageResourceInfo", [])
+        if r.get("id") in names
+    ]
 
 
 def resource_changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:

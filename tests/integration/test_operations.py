@@ -538,5 +538,25 @@ def test_failing_hook_retry_then_rollback(lifecycle: Lifecycle, tmp_path: Path) 
         doc = lc.show(inst)
         assert scale_status(doc) == {"web": 2}
         assert_serves(the_ext_address(doc), {"web-0", "web-1", "web-2"})
+
+        # -- a scale in fails after the VIM removed web-2 and its volume: the rollback brings
+        # them back, but not the volume's data, and its result says so
+        volumes = doc["instantiatedVnfInfo"]["virtualStorageResourceInfo"]
+        (web2_volume,) = [v for v in volumes if "web-2" in v["id"]]
+        data_dir = Path(web2_volume["storageResource"]["resourceId"])
+        (data_dir / "precious").write_text("written before the scale in")
+        proc = lc.cli("scale", inst, "--type", "SCALE_IN", "--aspect", "web", "-q")
+        assert proc.returncode != 0
+        op_id = last_op_id(lc, inst)
+        assert vnfcs(inst) == ["lb-0", "web-0", "web-1"] and not data_dir.exists()
+        lc.cli_ok("op", "rollback", op_id, "-q")
+        op = op_doc(lc, op_id)
+        assert op["operationState"] == "ROLLED_BACK"
+        assert vnfcs(inst) == ["lb-0", "web-0", "web-1", "web-2"]
+        assert data_dir.is_dir() and not (data_dir / "precious").exists()
+        lost = op["resourceChanges"]["affectedVirtualStorages"]
+        assert [(v["id"], v["changeType"], v["metadata"]["contentRestored"]) for v in lost] == [
+            (web2_volume["id"], "ADDED", False)
+        ], lost
     finally:
         shutil.rmtree(flag_dir, ignore_errors=True)

@@ -110,4 +110,8 @@ def execute_rollback(svc: Vnfm, op: OperationRow, on_event: EventSink | None) ->
     svc.store.update_instance(
         instance.id, instantiation_state="INSTANTIATED", doc=doc, desired_state=before
     )
-    svc._set_state(op, "ROLLED_BACK", playbookRuns=result.playbook_runs)
+    # the VIM restores resources, not a deleted volume's data: the result says which
+    lost = records.recreated_storages(stats.get("actions") or [], resources)
+    changes = {"affectedVnfcs": [], "affectedVirtualLinks": [], "affectedVirtualStorages": lost}
+    extra = {"resourceChanges": changes} if lost else {}
+    svc._set_state(op, "ROLLED_BACK", playbookRuns=result.playbook_runs, **extra)
