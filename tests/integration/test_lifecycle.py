@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.error
 import urllib.request
 import uuid
@@ -69,9 +70,22 @@ def http_answers(address: str, requests: int = 12) -> Counter[str]:
     return seen
 
 
-def assert_serves(address: str, webs: set[str]) -> None:
-    seen = http_answers(address, 4 * len(webs) + 4)
-    errors = {k: v for k, v in seen.items() if k.startswith("error")}
+def assert_serves(address: str, webs: set[str], settle: float = 30.0) -> None:
+    """Every request through ``address`` is answered, by exactly ``webs``.
+
+    A request that gets no answer (a daemon still starting, a loaded CI machine) is
+    tried again with the whole round until ``settle`` seconds have passed; an answer
+    from a web not in ``webs`` fails at once: traffic must never reach it.
+    """
+    deadline = time.monotonic() + settle
+    while True:
+        seen = http_answers(address, 4 * len(webs) + 4)
+        errors = {k: v for k, v in seen.items() if k.startswith("error")}
+        strangers = {k for k in seen if not k.startswith("error")} - webs
+        assert not strangers, f"{address} answered by {sorted(strangers)}, expected {sorted(webs)}"
+        if not errors or time.monotonic() >= deadline:
+            break
+        time.sleep(1)
     assert not errors, f"HTTP errors from {address}: {errors}"
     assert set(seen) == webs, f"{address} answered by {dict(seen)}, expected {sorted(webs)}"
 
