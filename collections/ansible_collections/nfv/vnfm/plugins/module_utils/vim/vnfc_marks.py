@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Container
 
 from ansible_collections.nfv.vnfm.plugins.module_utils.vim import VimError
 
@@ -34,3 +35,18 @@ def token_digest(token: str | None) -> str | None:
     if not token:
         return None
     return hashlib.sha256(token.encode()).hexdigest()[:16]
+
+
+def heal_targets(heal: list[str] | None, planned: Container[str]) -> set[str]:
+    """The VNFC ids to heal, each one of the plan (planned: its VNFC ids)."""
+    targets = set(heal or [])
+    unknown = sorted(t for t in targets if t not in planned)
+    if unknown:
+        raise VimError(f"cannot heal {', '.join(unknown)}: not VNFCs of the plan")
+    return targets
+
+
+def made_by(token: str | None, recorded: str | None) -> bool:
+    """Whether a VNFC recording the token digest recorded was created by a
+    reconcile with heal token digest token (that operation already healed it)."""
+    return token is not None and recorded == token

@@ -11,7 +11,7 @@ import dataclasses
 import ipaddress
 from dataclasses import dataclass, field
 
-from ansible_collections.nfv.vnfm.plugins.module_utils.vim import VimError
+from ansible_collections.nfv.vnfm.plugins.module_utils.vim import VimError, vnfc_marks
 from ansible_collections.nfv.vnfm.plugins.module_utils.vim._local import naming
 from ansible_collections.nfv.vnfm.plugins.module_utils.vim._local.model import (
     POWER_OFF,
@@ -143,11 +143,6 @@ def carry_dynamic(want: VnfcState, have: VnfcState | None, desired: Desired) -> 
     return dataclasses.replace(want, cps=tuple(cps))
 
 
-def recorded_by(token: str | None, have: VnfcState) -> bool:
-    """Whether ``have`` was created by a reconcile with this heal token (digest)."""
-    return token is not None and have.token == token
-
-
 def compute_changes(
     desired: Desired,
     observed: Observed,
@@ -164,10 +159,7 @@ def compute_changes(
     inst = desired.vnf_instance_id
     vim_ns = naming.vim_netns(inst)
     ch = Changes(inst)
-    heal_set = set(heal or [])
-    unknown = sorted(heal_set - set(desired.vnfcs))
-    if unknown:
-        raise VimError(f"cannot heal {', '.join(unknown)}: not VNFCs of the plan")
+    heal_set = vnfc_marks.heal_targets(heal, desired.vnfcs)
 
     # internal VLs
     if desired.bridges and not observed.vim_ns:
@@ -204,7 +196,7 @@ def compute_changes(
         reasons = vnfc_differences(carry_dynamic(vwant, vhave, desired), vhave, desired)
         if any(cp.kind == "vl" and cp.network in replaced_vls for cp in vwant.cps):
             reasons.append("internal VL replaced")
-        if vnfc_id in heal_set and not recorded_by(token, vhave):
+        if vnfc_id in heal_set and not vnfc_marks.made_by(token, vhave.token):
             reasons.insert(0, "heal")
         if reasons:
             ch.delete_vnfcs.append(vhave)
@@ -215,7 +207,7 @@ def compute_changes(
             continue
         kept = vhave
         if (
-            recorded_by(token, vhave)
+            vnfc_marks.made_by(token, vhave.token)
             and vwant.generation is not None
             and vwant.generation != vhave.generation
         ):

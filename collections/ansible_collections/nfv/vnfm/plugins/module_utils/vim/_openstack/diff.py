@@ -12,7 +12,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from ansible_collections.nfv.vnfm.plugins.module_utils.vim import VimError
+from ansible_collections.nfv.vnfm.plugins.module_utils.vim import vnfc_marks
 from ansible_collections.nfv.vnfm.plugins.module_utils.vim._openstack.model import (
     POWER_OFF,
     Desired,
@@ -197,10 +197,7 @@ def compute_changes(
     that differs from the plan's never replaces a server by itself.
     """
     ch = Changes(desired.vnf_instance_id, warnings=list(desired.warnings))
-    heal_set = set(heal or [])
-    unknown = sorted(heal_set - set(desired.servers))
-    if unknown:
-        raise VimError(f"cannot heal {', '.join(unknown)}: not VNFCs of the plan")
+    heal_set = vnfc_marks.heal_targets(heal, desired.servers)
     act = ch.actions.append
 
     # strays: a second resource of the instance with a name already taken
@@ -354,7 +351,7 @@ def compute_changes(
             reasons = server_differences(
                 want_s, have_s, attached.get(have_s.id, set()), replaced_groups, group
             )
-            mine = token is not None and have_s.token == token
+            mine = vnfc_marks.made_by(token, have_s.token)
             if vnfc_id in heal_set and not mine:
                 reasons.insert(0, "heal")
             if reasons:
