@@ -10,6 +10,7 @@ from vnfm_runner.core import CUSTOM, STEP_OPERATIONS, VnfModel
 from vnfm_runner.errors import LcmError
 from vnfm_runner.executor import EventSink
 from vnfm_runner.lcm.failures import fail
+from vnfm_runner.lcm.hooks import plan_flavour
 from vnfm_runner.secrets import redact
 from vnfm_runner.store.tables import InstanceRow, OperationRow
 
@@ -27,7 +28,7 @@ def start(svc: Vnfm, *, instance_id: str, name: str, params: dict[str, Any]) -> 
 
 
 def _definition(model: VnfModel, instance: InstanceRow, name: str) -> Any:
-    flavour = model.flavour(str((instance.desired_state or {}).get("flavourId")))
+    flavour = model.flavour(plan_flavour(instance.desired_state or {}))
     custom = [op for op in (flavour.lcm_operations if flavour else []) if op.interface != "Vnflcm"]
     custom = [op for op in custom if op.name not in STEP_OPERATIONS]  # package change steps
     found = next((op for op in custom if op.name == name), None)

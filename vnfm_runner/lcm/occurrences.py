@@ -17,7 +17,7 @@ from vnfm_runner.executor import EventSink
 from vnfm_runner.lcm import package_change
 from vnfm_runner.lcm.documents import vnf_info
 from vnfm_runner.lcm.failures import rollback_failed
-from vnfm_runner.lcm.hooks import hook_playbooks, hooks_enabled
+from vnfm_runner.lcm.hooks import hook_playbooks, hooks_enabled, plan_flavour
 from vnfm_runner.lcm.instantiation import rollback_to_empty
 from vnfm_runner.store.tables import OperationRow
 
@@ -74,7 +74,7 @@ def execute_rollback(svc: Vnfm, op: OperationRow, on_event: EventSink | None) ->
     prefix = HOOK_PREFIX[op.operation]
     hooks = hook_playbooks(
         model,
-        str(before.get("flavourId")),
+        plan_flavour(before),
         [f"{prefix}_rollback"],
         hooks_enabled(op.doc["operationParams"], instance.doc),
         pkg.path,
