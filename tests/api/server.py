@@ -107,6 +107,20 @@ class Server:
         kwargs.setdefault("timeout", 60.0)
         return httpx.Client(base_url=self.url, **kwargs)
 
+    def cli(self, *args: str, timeout: float = 600) -> str:
+        """``vnfm ARGS`` in its own process on the server's store; its stdout (exit 0 asserted)."""
+        done = subprocess.run(
+            [sys.executable, "-m", "vnfm_runner", *args],
+            env=self.env,
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+        return done.stdout
+
     def service(self) -> Any:
         """The service layer on the server's store (another engine on the same database)."""
         from vnfm_runner.lcm import Vnfm

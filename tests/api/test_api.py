@@ -613,15 +613,7 @@ def test_cli_works_alongside_the_server(
     server: Server, client: httpx.Client, package: dict[str, Any]
 ) -> None:
     iid = create_instance(client, package["vnfdId"], "seen-by-cli")
-    out = subprocess.run(
-        [sys.executable, "-m", "vnfm_runner", "show", iid, "--format", "json"],
-        env=server.env,
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    ).stdout
+    out = server.cli("show", iid, "--format", "json", timeout=60)
     assert json.loads(out)["vnfInstanceName"] == "seen-by-cli"
     cli_id = subprocess.run(
         [

@@ -10,8 +10,6 @@ management: onboarding, operational state changes and deletion of a package.
 from __future__ import annotations
 
 import base64
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import datetime
@@ -23,7 +21,6 @@ import pytest
 
 from tests.api.server import (
     PASSWORD,
-    REPO_ROOT,
     WEBFARM,
     Server,
     make_server,
@@ -455,18 +452,6 @@ def test_restart_delivers_what_was_left(tmp_path: Path, subscribers: list[Subscr
 
 
 # -- (7) whichever process makes the change: the CLI next to the server ------------------------
-def cli(server: Server, *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "vnfm_runner", *args],
-        env=server.env,
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout
 
 
 def test_cli_operations_reach_subscribers(
@@ -476,11 +461,11 @@ def test_cli_operations_reach_subscribers(
     process of --no-wait) are notified through the server's delivery worker."""
     sub = new_subscriber(subscribers)
     sub_id = subscribe(client, sub.url)
-    iid = cli(server, "create", "--vnfd-id", vnfd_id, "--name", "from-cli").strip()
-    cli(server, "modify", iid, "--description", "by the CLI", "--quiet")
-    op_id = cli(server, "modify", iid, "--description", "detached", "--no-wait").strip()
+    iid = server.cli("create", "--vnfd-id", vnfd_id, "--name", "from-cli").strip()
+    server.cli("modify", iid, "--description", "by the CLI", "--quiet")
+    op_id = server.cli("modify", iid, "--description", "detached", "--no-wait").strip()
     wait_op(client, op_id, ("COMPLETED",), timeout=60)
-    cli(server, "delete", iid)
+    server.cli("delete", iid)
 
     got = settle(sub, iid, 8)
     assert shape(got) == [(CREATED,), *modify_shape() * 2, (DELETED,)]
@@ -630,7 +615,7 @@ def test_cli_onboarding_is_announced_at_once(
     with pkg_server.client() as c:
         r = c.post(PKG_SUBS, json={"callbackUri": sub.url, "filter": {}})
         assert r.status_code == 201, r.text
-    vnfd = cli(pkg_server, "package", "onboard", str(WEBFARM)).strip().splitlines()[-1]
+    vnfd = pkg_server.cli("package", "onboard", str(WEBFARM)).strip().splitlines()[-1]
     deadline = time.monotonic() + 30
     while not sub.received and time.monotonic() < deadline:
         time.sleep(0.2)

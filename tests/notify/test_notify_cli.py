@@ -5,15 +5,12 @@ RESULT of that SCALE, in order, through the server's delivery worker."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 
 import pytest
 
 from tests.api.server import (
-    REPO_ROOT,
     WEBFARM,
     Server,
     make_server,
@@ -41,20 +38,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         srv.stop()
 
 
-def cli(server: Server, *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "vnfm_runner", *args],
-        env=server.env,
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    return done.stdout
-
-
 def test_cli_scale_next_to_the_server_is_notified(server: Server, subscriber: Subscriber) -> None:
     iid = ""
     try:
@@ -75,7 +58,7 @@ def test_cli_scale_next_to_the_server_is_notified(server: Server, subscriber: Su
             op = wait_op(c, op_id_of(r), ("COMPLETED", "FAILED_TEMP", "ROLLED_BACK"))
             assert op["operationState"] == "COMPLETED", op.get("error")
 
-            out = cli(server, "scale", iid, "--type", "SCALE_OUT", "--aspect", "web", "--quiet")
+            out = server.cli("scale", iid, "--type", "SCALE_OUT", "--aspect", "web", "--quiet")
             assert "COMPLETED" in out, out
 
             got = subscriber.wait_for(3, iid, timeout=30)
@@ -91,8 +74,8 @@ def test_cli_scale_next_to_the_server_is_notified(server: Server, subscriber: Su
             added = [v for v in got[-1].get("affectedVnfcs", []) if v["changeType"] == "ADDED"]
             assert added, got[-1]  # FULL verbosity: what the scale-out added
 
-            cli(server, "terminate", iid, "--quiet")
-            cli(server, "delete", iid)
+            server.cli("terminate", iid, "--quiet")
+            server.cli("delete", iid)
             assert c.get(f"{INST}/{iid}").status_code == 404
     finally:
         if iid:
