@@ -35,8 +35,9 @@ from sqlalchemy import insert  # noqa: E402
 
 from tests.api.server import make_server  # noqa: E402
 from vnfm_runner import records  # noqa: E402
+from vnfm_runner.bootstrap import open_store  # noqa: E402
 from vnfm_runner.settings import Settings  # noqa: E402
-from vnfm_runner.store.db import Store, now  # noqa: E402
+from vnfm_runner.store.db import now  # noqa: E402
 from vnfm_runner.store.tables import InstanceRow, OperationRow, PackageRow  # noqa: E402
 
 SUMMARY = {
@@ -49,7 +50,7 @@ SUMMARY = {
 
 
 def fill(home: Path, count: int) -> float:
-    store = Store(Settings(home=home).db_url)
+    store = open_store(Settings(home=home).db_url)
     started = time.perf_counter()
     pkg_id = str(uuid.uuid4())
     store.add_package(

@@ -34,11 +34,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 from vnfm_runner import executor  # noqa: E402
 from vnfm_runner.executor import RunResult  # noqa: E402
-from vnfm_runner.lcm import Vnfm, service  # noqa: E402
+from vnfm_runner.lcm import Vnfm, playbooks  # noqa: E402
 from vnfm_runner.paths import EXAMPLES_DIR, ensure_core_importable  # noqa: E402
 from vnfm_runner.settings import Settings  # noqa: E402
 
@@ -60,8 +59,8 @@ def _recording_run_playbook(**kwargs: Any) -> RunResult:
     return result
 
 
-# the service calls the name it imported from the executor: replace that one
-setattr(service, "run_playbook", _recording_run_playbook)  # noqa: B010
+# the playbook runner port calls the name it imported from the executor: replace that one
+setattr(playbooks, "run_playbook", _recording_run_playbook)  # noqa: B010
 
 
 @dataclass

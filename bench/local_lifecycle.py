@@ -39,7 +39,6 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 from vnfm_runner.lcm import Vnfm  # noqa: E402
 from vnfm_runner.paths import EXAMPLES_DIR, ensure_core_importable  # noqa: E402

@@ -30,7 +30,6 @@ from typing import Any, TypeVar
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 from vnfm_runner.core import PlanRequest, load_vnf, plan  # noqa: E402
 

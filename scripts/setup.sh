@@ -13,6 +13,16 @@ command -v ip >/dev/null 2>&1 || need_apt+=(iproute2)
 command -v git >/dev/null 2>&1 || need_apt+=(git)
 command -v curl >/dev/null 2>&1 || need_apt+=(curl)
 command -v ping >/dev/null 2>&1 || need_apt+=(iputils-ping)  # molecule verify pings the VNF
+# the closed loop's monitoring stack, started by the VNFM itself (docs/assurance.md)
+[ -x /usr/bin/prometheus ] || need_apt+=(prometheus)
+[ -x /usr/bin/prometheus-alertmanager ] || need_apt+=(prometheus-alertmanager)
+# edgefw's VNFCs filter traffic with nftables (iptables where only that is there)
+[ -x /usr/sbin/nft ] || command -v iptables >/dev/null 2>&1 || need_apt+=(nftables)
+# the podman VIM (containerised VNFCs, docs/cnf.md): runc, as crun refuses hybrid cgroups;
+# busybox-static is the rootfs of the locally built images (no registry is reachable)
+command -v podman >/dev/null 2>&1 || need_apt+=(podman)
+[ -x /usr/sbin/runc ] || need_apt+=(runc)
+[ -x /bin/busybox ] || need_apt+=(busybox-static)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need_apt+=(python3-venv)
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
 if [ ${#need_apt[@]} -gt 0 ]; then
@@ -29,4 +39,13 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/pip install -q --upgrade pip
   .venv/bin/pip install -q -e ".[test]"
   touch "$stamp"
+fi
+# A checkout imports the collection (ansible_collections.nfv.vnfm) from collections/: the
+# virtualenv names it in a .pth file (an installed wheel carries the collection itself).
+purelib=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+echo "$PWD/collections" > "$purelib/vnfm-toolkit-checkout.pth"
+# the image of the sample CNF (examples/packages/webfarm-cnf), built here: no registry is
+# reachable; a no-op when it is up to date
+if command -v podman >/dev/null 2>&1; then
+  scripts/build-cnf-image.sh
 fi

@@ -17,3 +17,14 @@ def subscriber() -> Iterator[Subscriber]:
         yield sub
     finally:
         sub.close()
+
+
+@pytest.fixture
+def subscribers() -> Iterator[list[Subscriber]]:
+    """The subscribers a test makes (tests.notify.subscriber.new_subscriber), closed after it."""
+    made: list[Subscriber] = []
+    try:
+        yield made
+    finally:
+        for sub in made:
+            sub.close()

@@ -3,7 +3,7 @@
 It maps lifecycle requests onto the collection's playbooks (through
 ansible-runner), records the results and serves the CLI and the API. The
 VNF model and the planner live once, in the collection's ``module_utils``;
-importing this package makes them importable from a source checkout.
+the wheel carries the collection (``vnfm_runner.paths``).
 
 For an NFVO that embeds the VNFM::
 
@@ -11,14 +11,16 @@ For an NFVO that embeds the VNFM::
     vnfm = Vnfm(Settings())
 """
 
+from importlib.metadata import version
 from typing import Any
 
 from vnfm_runner import paths
 
 paths.ensure_core_importable()
 
-__version__ = "0.1.0"
-__all__ = ["LcmError", "Settings", "Vnfm"]
+# the distribution's version, built from the collection's galaxy.yml (the one source)
+__version__ = version("vnfm-toolkit")
+__all__ = ["AlarmService", "LcmError", "Settings", "Vnfm"]
 
 
 def __getattr__(name: str) -> Any:
@@ -27,6 +29,10 @@ def __getattr__(name: str) -> Any:
         from vnfm_runner import lcm
 
         return getattr(lcm, name)
+    if name == "AlarmService":  # fault management (SOL003 vnffm): docs/python-api.md
+        from vnfm_runner.assurance.alarms import AlarmService
+
+        return AlarmService
     if name == "Settings":
         from vnfm_runner.settings import Settings
 

@@ -11,8 +11,10 @@ from vnfm_runner import paths
 paths.ensure_core_importable()
 
 from ansible_collections.nfv.vnfm.plugins.module_utils.errors import VnfmError  # noqa: E402
+from ansible_collections.nfv.vnfm.plugins.module_utils.vim.registry import vim_types  # noqa: E402
 
-VIM_TYPES = ("local", "openstack")
+# the VIM types `vnfm vim add --type` takes: those the collection has a driver for
+VIM_TYPES = tuple(vim_types())
 
 
 class LcmError(VnfmError):
@@ -29,4 +31,9 @@ class NotFound(LcmError):
 
 
 class VimConfigError(Exception):
-    """A VIM registration or a vimConnectionInfo that cannot be used."""
+    """A VIM registration or a vimConnectionInfo that cannot be used (``status`` as in
+    LcmError: 422 invalid by default, 404 unknown, 409 in use or taken)."""
+
+    def __init__(self, message: str, status: int = 422) -> None:
+        super().__init__(message)
+        self.status = status

@@ -7,20 +7,30 @@ with a Location to poll, or refuses (4xx): the operation then ends
 ``ROLLED_BACK`` with the NFVO's reason. The grant's VIM assets (flavours,
 images) feed the plan. Without an NFVO endpoint, a built-in auto-grant
 allows everything.
+
+The NFVO (grant and token URLs, and the Location it has polled) is reached
+through the outbound address policy (vnfm_runner/outbound.py): an address it
+refuses ends the operation ``ROLLED_BACK`` without a connection, as a refusal
+would, since asking again cannot help until the settings change. Each request
+has a wall-clock deadline.
 """
 
 from __future__ import annotations
 
 import base64
-import json
 import time
-import urllib.error
-import urllib.request
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
+
+from vnfm_runner.outbound import OutboundError, Policy, client, deadline
 from vnfm_runner.settings import Settings
+
+CALL_TIMEOUT = 30.0  # seconds of wall-clock time for one request to the NFVO
+TOKEN_TIMEOUT = 10.0
 
 
 class GrantRefused(Exception):
@@ -125,6 +135,7 @@ class GrantClient:
     def __init__(self, settings: Settings) -> None:
         self.url = (settings.nfvo_url or "").rstrip("/")
         self.settings = settings
+        self.policy = Policy.from_settings(settings)
         self._token: tuple[str, float] | None = None
 
     @property
@@ -134,17 +145,21 @@ class GrantClient:
     def ask(self, request: dict[str, Any]) -> Grant:
         if not self.enabled:
             return Grant(id=f"auto-{uuid.uuid4()}", doc={}, automatic=True)
-        status, headers, body = self._call("POST", f"{self.url}/grant/v1/grants", request)
-        deadline = time.monotonic() + self.settings.grant_timeout
+        with client(self.policy, timeout=CALL_TIMEOUT) as http:
+            return self._ask(http, request)
+
+    def _ask(self, http: httpx.Client, request: dict[str, Any]) -> Grant:
+        status, headers, body = self._call(http, "POST", f"{self.url}/grant/v1/grants", request)
+        deadline_at = time.monotonic() + self.settings.grant_timeout
         while status == 202:
-            location = headers.get("Location") or headers.get("location")
+            location = headers.get("Location")
             if not location:
                 raise GrantError("the NFVO answered 202 without a Location to poll")
-            if time.monotonic() > deadline:
+            if time.monotonic() > deadline_at:
                 raise GrantError(f"the NFVO did not decide within {self.settings.grant_timeout} s")
             time.sleep(float(headers.get("Retry-After") or 1))
             url = location if location.startswith("http") else f"{self.url}{location}"
-            status, headers, body = self._call("GET", url, None)
+            status, headers, body = self._call(http, "GET", url, None)
         if status in (200, 201) and isinstance(body, dict) and body.get("id"):
             return Grant(id=str(body["id"]), doc=body)
         if 400 <= status < 500:
@@ -152,50 +167,63 @@ class GrantClient:
             raise GrantRefused(str(reason or f"the NFVO refused the grant (HTTP {status})"))
         raise GrantError(f"unexpected answer from the NFVO: HTTP {status}")
 
-    def _auth(self) -> dict[str, str]:
+    def _auth(self, http: httpx.Client) -> dict[str, str]:
         s = self.settings
         if s.nfvo_token_url and s.nfvo_client_id:
             if self._token is None or self._token[1] < time.monotonic():
-                data = (
-                    f"grant_type=client_credentials&client_id={s.nfvo_client_id}"
-                    f"&client_secret={s.nfvo_client_secret or ''}"
-                ).encode()
-                req = urllib.request.Request(
-                    s.nfvo_token_url,
-                    data=data,
-                    headers={"Content-Type": "application/x-www-form-urlencoded"},
-                )
-                with urllib.request.urlopen(req, timeout=10) as resp:
-                    token = json.loads(resp.read())
-                self._token = (
-                    str(token["access_token"]),
-                    time.monotonic() + float(token.get("expires_in", 300)) - 10,
-                )
+                self._token = self._fetch_token(http, s.nfvo_token_url)
             return {"Authorization": f"Bearer {self._token[0]}"}
         if s.nfvo_user:
             pair = f"{s.nfvo_user}:{s.nfvo_password or ''}".encode()
             return {"Authorization": "Basic " + base64.b64encode(pair).decode()}
         return {}
 
-    def _call(
-        self, method: str, url: str, body: dict[str, Any] | None
-    ) -> tuple[int, dict[str, str], Any]:
-        headers = {"Accept": "application/json", "Version": "1.5.0", **self._auth()}
-        data = None
-        if body is not None:
-            data = json.dumps(body).encode()
-            headers["Content-Type"] = "application/json"
-        req = urllib.request.Request(url, data=data, method=method, headers=headers)
+    def _fetch_token(self, http: httpx.Client, url: str) -> tuple[str, float]:
+        s = self.settings
+        form = {
+            "grant_type": "client_credentials",
+            "client_id": s.nfvo_client_id or "",
+            "client_secret": s.nfvo_client_secret or "",
+        }
         try:
-            with urllib.request.urlopen(req, timeout=30) as resp:
-                raw = resp.read()
-                return resp.status, dict(resp.headers), json.loads(raw) if raw else {}
-        except urllib.error.HTTPError as exc:
-            raw = exc.read()
-            try:
-                parsed = json.loads(raw) if raw else {}
-            except json.JSONDecodeError:
-                parsed = {"detail": raw.decode(errors="replace")[:500]}
-            return exc.code, dict(exc.headers), parsed
-        except (urllib.error.URLError, OSError) as exc:
-            raise GrantError(f"cannot reach the NFVO at {url}: {exc}") from None
+            with deadline(TOKEN_TIMEOUT):
+                resp = http.post(url, data=form)
+        except OutboundError as exc:
+            raise GrantRefused(f"VNFM_NFVO_TOKEN_URL: {exc}") from None
+        except httpx.HTTPError as exc:
+            raise GrantError(
+                f"no token from the NFVO's token endpoint ({type(exc).__name__})"
+            ) from None
+        try:
+            if resp.status_code != 200:
+                raise ValueError(resp.status_code)
+            token = resp.json()
+            return (
+                str(token["access_token"]),
+                time.monotonic() + float(token.get("expires_in", 300)) - 10,
+            )
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise GrantError(
+                f"no token from the NFVO's token endpoint (HTTP {resp.status_code})"
+            ) from None
+
+    def _call(
+        self, http: httpx.Client, method: str, url: str, body: dict[str, Any] | None
+    ) -> tuple[int, Mapping[str, str], Any]:
+        headers = {"Accept": "application/json", "Version": "1.5.0", **self._auth(http)}
+        try:
+            with deadline(CALL_TIMEOUT):
+                resp = http.request(method, url, json=body, headers=headers)
+        except OutboundError as exc:
+            # the VNFM's own settings forbid the address: asking again cannot help
+            where = "VNFM_NFVO_URL" if url.startswith(self.url) else "the NFVO's Location"
+            raise GrantRefused(f"{where}: {exc}") from None
+        except httpx.InvalidURL:
+            raise GrantRefused("the NFVO's address is not a valid URI") from None
+        except httpx.HTTPError as exc:
+            raise GrantError(f"cannot reach the NFVO at {url}: {type(exc).__name__}") from None
+        try:
+            parsed = resp.json() if resp.content else {}
+        except ValueError:
+            parsed = {"detail": resp.text[:500]} if resp.status_code >= 400 else None
+        return resp.status_code, resp.headers, parsed

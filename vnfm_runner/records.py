@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from vnfm_runner.secrets import redact
 from vnfm_runner.store.db import iso, now
 
 
@@ -31,9 +32,14 @@ def new_instance(
 
 
 def new_operation(
-    *, op_id: str, instance_id: str, operation: str, params: dict[str, Any]
+    *,
+    op_id: str,
+    instance_id: str,
+    operation: str,
+    params: dict[str, Any],
+    stamp: str | None = None,
 ) -> dict[str, Any]:
-    stamp = iso(now())
+    stamp = stamp or iso(now())
     return {
         "id": op_id,
         "operationState": "STARTING",
@@ -43,7 +49,8 @@ def new_operation(
         "grantId": None,
         "operation": operation,
         "isAutomaticInvocation": False,
-        "operationParams": params,
+        # the request as recorded and shown: its secrets never (the VIM's go sealed apart)
+        "operationParams": redact(params),
         "isCancelPending": False,
         "error": None,
         "resourceChanges": {
@@ -95,7 +102,16 @@ def modified(doc: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
                 else:
                     merged[k] = v
             out[key] = merged
-    return out
+    stored: dict[str, Any] = redact(out)  # a secret in metadata or properties is never kept
+    return stored
+
+
+def configurable_properties(doc: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
+    """The instance's vnfConfigurableProperties once ``request`` applies (its own merged in):
+    what hooks see as ``vnfm_vnf_configurable_properties`` (EM configuration, docs/plan-format.md)."""
+    props = request.get("vnfConfigurableProperties")
+    after = modified(doc, {"vnfConfigurableProperties": props} if isinstance(props, dict) else {})
+    return dict(after.get("vnfConfigurableProperties") or {})
 
 
 def instantiated_info(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -22,6 +24,9 @@ class Settings(BaseSettings):
     database_url: str | None = None
     default_vim: str = "local"
     python_interpreter: str | None = None  # for the controller's own modules
+    # Playbooks the runner runs keep one Python per target for the whole run (Mitogen,
+    # when installed: vnfm_runner/strategy_plugins/vnfm_warm.py); 0 for stock Ansible.
+    warm_interpreters: bool = True
     # The NFVO's SOL003 Grant interface; empty: the built-in auto-grant.
     nfvo_url: str | None = None
     nfvo_user: str | None = None
@@ -34,6 +39,18 @@ class Settings(BaseSettings):
     # vnfm_task_timeout / vnfm_operation_timeout override them.
     task_timeout: int = 600
     operation_timeout: int = 3600
+    # Seconds an engine's lease on an operation lasts unrenewed (renewed every quarter):
+    # how long a dead engine's operation waits before recovery moves it on.
+    lease_ttl: float = Field(default=20.0, gt=0)
+    # Addresses every outgoing request may reach (vnfm_runner/outbound.py): comma-separated
+    # CIDRs. Empty allow: all but the deny list (loopback and private ranges included);
+    # link-local, unspecified, multicast and broadcast are refused whatever these say.
+    outbound_allow: str = ""
+    outbound_deny: str = ""
+
+    def model_post_init(self, context: object) -> None:
+        parse_networks(self.outbound_allow, "VNFM_OUTBOUND_ALLOW")
+        parse_networks(self.outbound_deny, "VNFM_OUTBOUND_DENY")
 
     @property
     def db_url(self) -> str:
@@ -46,3 +63,18 @@ class Settings(BaseSettings):
     @property
     def runs_dir(self) -> Path:
         return self.home / "runs"
+
+
+def parse_networks(
+    text: str, name: str
+) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """Comma-separated CIDRs (``10.0.0.0/8, fd00::/8, 192.0.2.7``); ValueError names ``name``."""
+    out: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        try:
+            out.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ValueError(f"{name}: {item!r} is not an IP network (CIDR)") from None
+    return tuple(out)

@@ -1,13 +1,19 @@
-"""Extra vars for Ansible with every user-provided value tagged ``!unsafe``.
+"""Extra vars for Ansible: every value the runner passes is tagged ``!unsafe``.
 
-Values from NFVOs, CLI users and VNF packages are data: Ansible must never
-template them, so ``{{ lookup('pipe', 'id') }}`` in a request stays text.
+One rule, no exceptions: nothing the runner hands to a playbook is ever
+templated. Requests come from NFVOs and CLI users, grant answers from the NFVO,
+hook paths and names from VNF packages, and even the runner's own ids and paths
+need no templating — so there is no "trusted" channel that a value could be
+put in by mistake (a grant's ``vimFlavourId`` of ``{{ lookup('pipe', …) }}``
+once ran as root that way). The playbooks read these values through their own
+trusted ``{{ vnfm_… }}`` expressions; the values themselves stay text.
 
-The tag goes on each untrusted top-level value. On a mapping or a list it
-covers everything inside (Ansible propagates it), and the contents keep
-their normal, quoted YAML form. That matters: Ansible re-resolves the type of
-a tagged *scalar* as if it were unquoted, so ``!unsafe 'on'`` would come back
-as ``true``; inside a tagged container, ``'on'`` stays the string it is.
+The tag goes on each top-level value. On a mapping or a list it covers
+everything inside (Ansible propagates it), and the contents keep their normal,
+quoted YAML form. That matters: Ansible re-resolves the type of a tagged
+*scalar* as if it were unquoted, so ``!unsafe 'on'`` would come back as
+``true``. A lone string whose type would change that way is refused here
+rather than silently turned into something else.
 """
 
 from __future__ import annotations
@@ -17,15 +23,27 @@ from typing import Any
 import yaml
 
 
+class UnsafeVarError(ValueError):
+    """A value cannot be passed to Ansible as unsafe text without changing its type."""
+
+
 class _Unsafe:
     """Marks a top-level value for the dumper."""
 
-    def __init__(self, value: Any) -> None:
+    def __init__(self, name: str, value: Any) -> None:
+        self.name = name
         self.value = value
 
 
 class _Dumper(yaml.SafeDumper):
     pass
+
+
+class _Resolver(yaml.resolver.Resolver):
+    pass
+
+
+_STR_TAG = "tag:yaml.org,2002:str"
 
 
 def _represent_unsafe(dumper: yaml.SafeDumper, data: _Unsafe) -> yaml.Node:
@@ -36,8 +54,11 @@ def _represent_unsafe(dumper: yaml.SafeDumper, data: _Unsafe) -> yaml.Node:
     elif isinstance(value, (list, tuple)):
         node = dumper.represent_list(list(value))
     elif isinstance(value, str):
-        # A lone string: a one-item list would change its type, so tag the scalar
-        # and accept Ansible's re-typing; ours never pass one (see dump_extravars).
+        # Ansible re-types a tagged scalar as if unquoted ('on' -> true, '12' -> 12).
+        if _Resolver().resolve(yaml.ScalarNode, value, (True, False)) != _STR_TAG:  # type: ignore[no-untyped-call]
+            raise UnsafeVarError(
+                f"extra var {data.name!r}: {value!r} would reach Ansible as another type"
+            )
         return dumper.represent_scalar("!unsafe", value, style="'")
     else:
         return dumper.represent_data(value)  # numbers, booleans, None: nothing to template
@@ -48,8 +69,7 @@ def _represent_unsafe(dumper: yaml.SafeDumper, data: _Unsafe) -> yaml.Node:
 _Dumper.add_representer(_Unsafe, _represent_unsafe)
 
 
-def dump_extravars(trusted: dict[str, Any], untrusted: dict[str, Any]) -> str:
-    """YAML for ``env/extravars``: ``trusted`` as is, ``untrusted`` tagged ``!unsafe``."""
-    doc: dict[str, Any] = dict(trusted)
-    doc.update({k: _Unsafe(v) for k, v in untrusted.items()})
+def dump_extravars(variables: dict[str, Any]) -> str:
+    """YAML for ``env/extravars`` with every value tagged ``!unsafe``."""
+    doc = {name: _Unsafe(name, value) for name, value in variables.items()}
     return yaml.dump(doc, Dumper=_Dumper, sort_keys=True, default_flow_style=False)

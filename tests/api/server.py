@@ -14,11 +14,15 @@ import subprocess
 import sys
 import time
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
+
+if TYPE_CHECKING:
+    from vnfm_runner.store.db import Store
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 WEBFARM = REPO_ROOT / "examples" / "packages" / "webfarm"
@@ -137,10 +141,38 @@ def make_server(home: Path, **settings: str) -> Server:
         "VNFM_API_PASSWORD": PASSWORD,
         "VNFM_OAUTH_CLIENTS": f"{OAUTH_ID}:{OAUTH_SECRET}",
         "VNFM_WORKERS": "4",
+        # The closed loop (watcher, auto-heal, Prometheus, Alertmanager) is on by default
+        # in `vnfm serve`; a test server runs it only when the test asks (watch="true",
+        # monitoring="true"), so that no automatic heal races a test's own operations.
+        "VNFM_WATCH": "false",
+        "VNFM_MONITORING": "false",
         "PYTHONUNBUFFERED": "1",
     }
     env.update({f"VNFM_{k.upper()}": v for k, v in settings.items()})
     return Server(home=home, port=free_port(), env=env)
+
+
+@contextlib.contextmanager
+def running(home: Path, **settings: str) -> Iterator[Server]:
+    """A started ``make_server(home, **settings)``, stopped on leaving."""
+    srv = make_server(home, **settings).start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+@contextlib.contextmanager
+def opened_store(server: Server) -> Iterator[Store]:
+    """The server's store opened in this process (another process's view of it)."""
+    from vnfm_runner.bootstrap import open_store
+    from vnfm_runner.settings import Settings
+
+    store = open_store(Settings(home=server.home).db_url)
+    try:
+        yield store
+    finally:
+        store.engine.dispose()
 
 
 def wait_op(

@@ -3,7 +3,9 @@
 Every operation of ``/openapi.json`` gets a fixed number of generated requests
 (path/query parameters and JSON bodies, schema-conforming and schema-violating),
 sent over HTTP with Basic auth and ``Version: 2.0.0``; no answer may be a 5xx
-(schemathesis's ``not_a_server_error``). Bounded for CI: ``MAX_EXAMPLES`` per
+(schemathesis's ``not_a_server_error``), and every answer's body must be what the
+document says of its status (``response_schema_conformance``: the response models
+of api/schemas.py, ProblemDetails for errors). Bounded for CI: ``MAX_EXAMPLES`` per
 operation, a fixed seed, no example database, no deadline.
 
 No playbook can run: ``PUT .../package_content`` is not fuzzed (huge bodies, and
@@ -24,7 +26,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from schemathesis import GenerationMode
-from schemathesis.checks import not_a_server_error
+from schemathesis.checks import not_a_server_error, response_schema_conformance
 
 from tests.api.server import PASSWORD, USER, Server
 
@@ -122,7 +124,9 @@ def test_no_server_error(server: Server, api_schema: Any, label: str) -> None:
     @given(case=strategy)
     def fuzz(case: Any) -> None:
         response = case.call(base_url=server.url, headers=HEADERS, timeout=REQUEST_TIMEOUT)
-        case.validate_response(response, checks=[not_a_server_error], headers=HEADERS)
+        case.validate_response(
+            response, checks=[not_a_server_error, response_schema_conformance], headers=HEADERS
+        )
 
     fuzz()
 

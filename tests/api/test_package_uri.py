@@ -25,7 +25,7 @@ from tests.api.file_server import (
     TOKEN,
     FileServer,
 )
-from tests.api.server import WEBFARM, Server, free_port, make_server, zip_dir
+from tests.api.server import WEBFARM, Server, free_port, running, zip_dir
 from vnfm_runner.api.package_fetch import FetchError, Source, fetch
 
 PKGS = "/vnfpkgm/v1/vnf_packages"
@@ -35,11 +35,8 @@ BIG = os.urandom(1024 * 1024 + 4096)  # just over the server's 1 MB limit
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    srv = make_server(tmp_path_factory.mktemp("vnfm-uri"), api_max_package_mb="1").start()
-    try:
+    with running(tmp_path_factory.mktemp("vnfm-uri"), api_max_package_mb="1") as srv:
         yield srv
-    finally:
-        srv.stop()
 
 
 @pytest.fixture(scope="module")
@@ -233,10 +230,21 @@ def test_source_repr_hides_credentials() -> None:
 
 
 @pytest.mark.parametrize(
-    "uri", ["http://169.254.169.254/latest/meta-data", "http://[fe80::1]/p.zip"]
+    "uri",
+    [
+        "http://169.254.169.254/latest/meta-data",
+        "http://[fe80::1]/p.zip",
+        # the spellings that got past the first check (issue 11)
+        "http://[::ffff:169.254.169.254]/p.zip",
+        "http://[::ffff:a9fe:a9fe]/p.zip",
+        "http://2852039166/p.zip",
+        "http://0xa9fea9fe/p.zip",
+        "http://169.254.43518/p.zip",
+    ],
 )
 def test_link_local_addresses_are_never_fetched(uri: str, tmp_path: Path) -> None:
-    # cloud metadata services live there: refused before any connection is tried
+    # cloud metadata services live there: refused before any connection is tried (the
+    # API refuses them at once, tests/api/test_outbound_policy.py; fetch checks again)
     target = tmp_path / "p.zip"
     started = time.monotonic()
     with pytest.raises(FetchError) as err:

@@ -143,7 +143,7 @@ def test_an_operation_whose_engine_died_is_recovered(
 ) -> None:
     service = Vnfm(Settings(home=tmp_path))
     op_id = _op(service, state, engine="gone-host:99999:dead", lease_s=-1)  # lease already expired
-    recovered = Vnfm(Settings(home=tmp_path))  # any later command recovers it
+    recovered = Vnfm.open(Settings(home=tmp_path))  # any later command recovers it
     doc = recovered.operation(op_id)
     assert doc["operationState"] == after
     assert doc["error"]["title"] == "engine stopped"

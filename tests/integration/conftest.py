@@ -32,7 +32,7 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 COLLECTIONS_DIR = REPO_ROOT / "collections"
-PLAYBOOKS_DIR = REPO_ROOT / "playbooks"
+PLAYBOOKS_DIR = REPO_ROOT / "playbooks" / "runner"
 WEBFARM = REPO_ROOT / "examples" / "packages" / "webfarm"
 RUN_DIR = Path("/run/vnfm")
 LOCAL_VIM_STATE = Path("/var/lib/vnfm/local-vim")
@@ -138,8 +138,6 @@ def leftovers(instance_id: str) -> dict[str, Any]:
 # -- cleanup ------------------------------------------------------------------------------------
 def driver_remove(instance_id: str) -> str | None:
     """The local VIM driver's removal by instance id; the error text if it failed."""
-    if str(COLLECTIONS_DIR) not in sys.path:
-        sys.path.insert(0, str(COLLECTIONS_DIR))
     from ansible_collections.nfv.vnfm.plugins.module_utils.vim import get_driver
 
     try:

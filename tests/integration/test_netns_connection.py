@@ -228,14 +228,19 @@ def test_missing_namespace_fails_clearly(tmp_path: Path) -> None:
 
 
 NON_ROOT_PROBE = """\
-import json, os, sys
+import json, os, shlex, sys
 from ansible.playbook.play_context import PlayContext
 from ansible.plugins.loader import connection_loader, init_plugin_loader
 
 init_plugin_loader([sys.argv[1]])
 conn = connection_loader.get("nfv.vnfm.netns", PlayContext())
+netns = sys.modules[type(conn).__module__]
 conn.set_options(var_options={"vnfm_netns": "vnfm-x-web-0"})
 result = {"root": conn._build_argv("echo hi")}
+# Ansible's own form: its /bin/sh -c is exec'd directly, in no shell of ours
+result["ansible"] = conn._build_argv("/bin/sh -c " + shlex.quote("python3 -c 'x' && sleep 0"))
+result["env"] = netns.vnfc_env()
+result["joins"] = [conn._join() is not None, netns.cgroup.detect() is not None]
 os.geteuid = lambda: 1000
 os.getegid = lambda: 1000
 result["user"] = conn._build_argv("echo hi")
@@ -257,11 +262,17 @@ def test_argv_root_and_non_root() -> None:
     )
     argv = json.loads(proc.stdout.strip().splitlines()[-1])
     root = argv["root"]
+    # as root: ip netns exec runs the command; the cgroup is joined before (preexec) and
+    # the environment is clean (Popen's env), with no process of ours in between
     assert root[1:4] == ["netns", "exec", "vnfm-x-web-0"]
-    # a clean environment inside the VNFC: nothing of the controller leaks in
-    assert root[4:6] == ["env", "-i"] and root[-3:] == ["/bin/sh", "-c", "echo hi"]
+    assert root[4:] == ["/bin/sh", "-c", "echo hi"]
+    assert argv["ansible"][4:] == ["/bin/sh", "-c", "python3 -c 'x' && sleep 0"]
+    assert sorted(argv["env"]) == ["HOME", "LANG", "PATH"]
+    joins, has_cgroups = argv["joins"]
+    assert joins == has_cgroups
     user = argv["user"]
     assert user[:2] == ["sudo", "-n"]
     assert user[3:6] == ["netns", "exec", "vnfm-x-web-0"]
     assert user[6:10] == ["setpriv", "--reuid=1000", "--regid=1000", "--init-groups"]
+    assert user[10:12] == ["env", "-i"]  # sudo keeps an environment of its own choice
     assert user[-3:] == ["/bin/sh", "-c", "echo hi"]

@@ -108,3 +108,10 @@ class Subscriber:
                 return got
             time.sleep(0.05)
         raise AssertionError(f"{len(self.of(*instance_ids))} of {count} notifications arrived")
+
+
+def new_subscriber(made: list[Subscriber]) -> Subscriber:
+    """A subscriber kept in ``made`` (the ``subscribers`` fixture, which closes them)."""
+    sub = Subscriber()
+    made.append(sub)
+    return sub

@@ -26,10 +26,11 @@ from tests.api.server import (
     make_server,
     onboard_via_api,
     op_id_of,
+    running,
     wait_op,
     zip_dir,
 )
-from tests.notify.subscriber import Subscriber
+from tests.notify.subscriber import Subscriber, new_subscriber
 
 SUBS = "/vnflcm/v2/subscriptions"
 INST = "/vnflcm/v2/vnf_instances"
@@ -64,11 +65,8 @@ UNREACHABLE_VIM = {
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    srv = make_server(tmp_path_factory.mktemp("vnfm-notify"), **FAST).start()
-    try:
+    with running(tmp_path_factory.mktemp("vnfm-notify"), **FAST) as srv:
         yield srv
-    finally:
-        srv.stop()
 
 
 @pytest.fixture
@@ -83,22 +81,6 @@ def vnfd_id(server: Server) -> str:
         doc = onboard_via_api(c, zip_dir(WEBFARM))
     assert doc["onboardingState"] == "ONBOARDED", doc
     return str(doc["vnfdId"])
-
-
-@pytest.fixture
-def subscribers() -> Iterator[list[Subscriber]]:
-    made: list[Subscriber] = []
-    try:
-        yield made
-    finally:
-        for sub in made:
-            sub.close()
-
-
-def new_subscriber(made: list[Subscriber]) -> Subscriber:
-    sub = Subscriber()
-    made.append(sub)
-    return sub
 
 
 def subscribe(c: httpx.Client, url: str, **request: Any) -> str:

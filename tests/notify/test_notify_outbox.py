@@ -201,7 +201,7 @@ def start(store: Store, instance_id: str, operation: str = "MODIFY_INFO") -> str
 
 
 def enter(store: Store, op_id: str, state: str) -> None:
-    """What Vnfm._set_state does: a new state, entered now."""
+    """What an operation entering a state writes (lcm/recording.transition)."""
     row = store.operation(op_id)
     assert row is not None
     doc = {**row.doc, "operationState": state, "stateEnteredTime": iso(now())}
@@ -446,8 +446,8 @@ def test_a_process_killed_right_after_a_change_loses_no_notification(
         f"""
         import os, signal
         from tests.store import store_rows
-        from vnfm_runner.store.db import Store
-        store = Store({store.engine.url.render_as_string(hide_password=False)!r})
+        from vnfm_runner.bootstrap import open_store
+        store = open_store({store.engine.url.render_as_string(hide_password=False)!r})
         pkg = store_rows.package()
         store.add_package(pkg)
         row = store_rows.instance(pkg.id)

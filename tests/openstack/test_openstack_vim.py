@@ -265,6 +265,26 @@ def vim_of(cloud: Cloud, one_host: bool, **extra: Any) -> dict[str, Any]:
 
 
 # -- tests -------------------------------------------------------------------------------------
+
+# webfarm's image, and the bed's cirros that stands in for it
+BED_IMAGES = {"debian-12-genericcloud": "cirros"}
+
+
+def add_bed_vim(
+    svc: Any, *, cloud: str, clouds_file: str, one_host: bool, name: str = "bed", **options: Any
+) -> None:
+    """Register the bed as a VIM of ``svc`` as every bed test needs it: webfarm's image
+    mapped to cirros, and soft placement on one compute host (hard anti-affinity would
+    refuse the second web server)."""
+    svc.vims.add(
+        name=name,
+        vim_type="openstack",
+        cloud=cloud,
+        clouds_file=clouds_file,
+        options={"imageMap": dict(BED_IMAGES), "softPlacementPolicies": one_host, **options},
+    )
+
+
 def test_webfarm_lifecycle(cloud: Cloud, sdk: Any, one_host: bool, instances: list[str]) -> None:
     inst = new_instance(instances)
     drv = get_driver(vim_of(cloud, one_host), timeout=180)

@@ -27,6 +27,7 @@ import pytest
 from tests.openstack.test_openstack_vim import (
     _from_fixture,
     _testbed_up,
+    add_bed_vim,
     brute_force_cleanup,
     leftovers,
     prefix_of,
@@ -192,17 +193,7 @@ def farm(
     one_host = len(list(sdk.compute.hypervisors())) <= 1
     home = tmp_path_factory.mktemp("os-operations") / "vnfm-home"
     svc = Vnfm(Settings(home=home, default_vim="local"))
-    svc.vims.add(
-        name="bed",
-        vim_type="openstack",
-        cloud=cloud.demo,
-        clouds_file=cloud.path,
-        options={
-            "imageMap": {"debian-12-genericcloud": "cirros"},
-            # one compute host: hard anti-affinity would refuse the second web server
-            "softPlacementPolicies": one_host,
-        },
-    )
+    add_bed_vim(svc, cloud=cloud.demo, clouds_file=cloud.path, one_host=one_host)
     pkg = svc.onboard(WEBFARM)
     inst = svc.create(vnfd_id=pkg.vnfd_id, name="os-operations")["id"]
     farm = Farm(svc, home, sdk, demo, inst, one_host, sdk.has_service("block-storage"))

@@ -6,6 +6,7 @@ an assertion fails, so a failed run leaves nothing for the next one to trip over
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -22,12 +23,18 @@ pytestmark = [pytest.mark.openstack, pytest.mark.timeout(1800)]
 WAIT = 180  # seconds for any status change; the test bed does them in 1-8 s
 
 
-def absent(find: Callable[..., Any], name_or_id: str) -> bool:
-    try:
-        find(name_or_id, ignore_missing=False)
-    except openstack.exceptions.NotFoundException:
-        return True
-    return False
+def absent(find: Callable[..., Any], name_or_id: str, wait: float = 30.0) -> bool:
+    """Gone within ``wait`` seconds: Nova may answer a server in status DELETED for a
+    moment after ``wait_for_delete`` returned (seen on a loaded host)."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            find(name_or_id, ignore_missing=False)
+        except openstack.exceptions.NotFoundException:
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.5)
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.exc import OperationalError
 
+from vnfm_runner.bootstrap import open_store
 from vnfm_runner.store.db import Store
 
 PG_URL_ENV = "VNFM_TEST_POSTGRES_URL"
@@ -72,7 +73,7 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 def store(url: str) -> Iterator[Store]:
-    s = Store(url)
+    s = open_store(url)  # migrated, the journal installed: as every process opens it
     try:
         yield s
     finally:

@@ -7,6 +7,7 @@ from typing import Any
 
 import store_rows as rows
 
+from vnfm_runner import bootstrap
 from vnfm_runner.store.db import BusyError, Store
 
 
@@ -41,7 +42,20 @@ def start(url: str, name: str, instance_ids: list[str], barrier: Any, results: A
 def open_store(url: str, barrier: Any, results: Any) -> None:
     barrier.wait(timeout=60)
     try:
-        Store(url).engine.dispose()
+        bootstrap.open_store(url).engine.dispose()
         results.put("ok")
     except Exception as exc:
         results.put(repr(exc))
+
+
+def connect(url: str, barrier: Any, results: Any) -> None:
+    barrier.wait(timeout=60)
+    store = Store(url)
+    try:
+        with store.engine.begin() as conn:
+            conn.exec_driver_sql("SELECT 1")
+        results.put("ok")
+    except Exception as exc:
+        results.put(repr(exc))
+    finally:
+        store.engine.dispose()

@@ -25,9 +25,14 @@ from sqlalchemy import (
     text,
 )
 
+from vnfm_runner.bootstrap import open_store
 from vnfm_runner.store import migrate
 from vnfm_runner.store.db import Store
 from vnfm_runner.store.tables import Base
+
+# The newest migration: the one line a new migration changes here.
+HEAD = "0007"
+NEXT = f"{int(HEAD) + 1:04d}"
 
 
 def _diff(url: str, metadata: MetaData = Base.metadata) -> list[object]:
@@ -58,7 +63,7 @@ def test_migrated_schema_is_the_models(store: Store, url: str) -> None:
     """A model change without its migration fails here."""
     assert _diff(url) == []
     with store.engine.connect() as conn:
-        assert migrate.current(conn) == migrate.heads() == {"0004"}
+        assert migrate.current(conn) == migrate.heads() == {HEAD}
         indexes = {i["name"]: i for i in inspect(conn).get_indexes("vnf_lcm_op_occs")}
     assert indexes["uq_vnf_lcm_op_occs_active_instance"]["unique"]
 
@@ -73,10 +78,10 @@ def test_a_model_change_without_migration_is_noticed(store: Store, url: str) -> 
 
 
 def test_reopening_changes_nothing(store: Store, url: str) -> None:
-    Store(url).engine.dispose()
+    open_store(url).engine.dispose()
     with store.engine.connect() as conn:
         versions = conn.execute(text("SELECT version_num FROM alembic_version")).all()
-    assert [v[0] for v in versions] == ["0004"]
+    assert [v[0] for v in versions] == [HEAD]
 
 
 def test_a_store_from_before_migrations_is_adopted(url: str) -> None:
@@ -91,7 +96,7 @@ def test_a_store_from_before_migrations_is_adopted(url: str) -> None:
         )
     engine.dispose()
 
-    store = Store(url)
+    store = open_store(url)
     try:
         vim = store.vim("lab")
         assert vim is not None and vim.connection == {"region": "R1"}
@@ -109,14 +114,14 @@ def test_foreign_tables_are_not_taken_over(url: str) -> None:
     other.create_all(engine)
     engine.dispose()
     with pytest.raises(migrate.SchemaError, match=r"table vims has columns \['id'\]"):
-        Store(url)
+        open_store(url)
 
 
 def test_a_newer_schema_is_refused(store: Store, url: str) -> None:
     with store.engine.begin() as conn:
         conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
     with pytest.raises(migrate.SchemaError, match="revision 9999, unknown"):
-        Store(url)
+        open_store(url)
 
 
 def test_unrelated_tables_are_left_alone(url: str) -> None:
@@ -124,7 +129,7 @@ def test_unrelated_tables_are_left_alone(url: str) -> None:
     with engine.begin() as conn:
         conn.execute(text("CREATE TABLE notes (id INTEGER PRIMARY KEY)"))
     engine.dispose()
-    store = Store(url)
+    store = open_store(url)
     try:
         with store.engine.connect() as conn:
             assert "notes" in inspect(conn).get_table_names()
@@ -141,13 +146,13 @@ def test_revision_command_writes_the_next_migration(
 
     assert migrate.main(["revision", "-m", "nothing changed"]) == 0
 
-    written = copy / "versions" / "0005_nothing_changed.py"
+    written = copy / "versions" / f"{NEXT}_nothing_changed.py"
     source = written.read_text()
-    assert 'revision: str = "0005"' in source
-    assert 'down_revision: str | None = "0004"' in source
+    assert f'revision: str = "{NEXT}"' in source
+    assert f'down_revision: str | None = "{HEAD}"' in source
     upgrade = source.split("def upgrade() -> None:", 1)[1].split("def downgrade", 1)[0]
     assert "op." not in upgrade  # the models match head: nothing to do
-    assert migrate.heads() == {"0005"}
+    assert migrate.heads() == {NEXT}
 
 
 def _api_tables_of_0003() -> MetaData:
@@ -238,10 +243,10 @@ def test_upgrade_from_0003_keeps_the_api_records(url: str, server_ran: bool) -> 
             )
         engine.dispose()
 
-    store = Store(url)
+    store = open_store(url)
     try:
         with store.engine.connect() as conn:
-            assert migrate.current(conn) == {"0004"}
+            assert migrate.current(conn) == {HEAD}
             insp = inspect(conn)
             for table in ("vnf_instances", "vnf_lcm_op_occs"):
                 names = {i["name"] for i in insp.get_indexes(table)}
@@ -282,7 +287,7 @@ def test_downgrade_to_0003_and_up_again(store: Store, url: str) -> None:
     with store.engine.connect() as conn:
         assert "api" not in {c["name"] for c in inspect(conn).get_columns("api_subscriptions")}
     store.engine.dispose()
-    again = Store(url)
+    again = open_store(url)
     try:
         assert [d["id"] for d in SubscriptionRegistry(again, NoBox()).all()] == [lcm["id"]]
         assert _diff(url) == []

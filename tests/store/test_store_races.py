@@ -6,11 +6,13 @@ import multiprocessing
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import store_rows as rows
 import store_workers
 
+from vnfm_runner.bootstrap import open_store
 from vnfm_runner.store import migrate
 from vnfm_runner.store.db import Store
 
@@ -64,12 +66,21 @@ def test_one_of_two_processes_starts_an_operation(store: Store, url: str) -> Non
 def test_processes_opening_a_new_database_at_once(url: str) -> None:
     """Each migrates or finds the schema migrated: none fails."""
     assert _race(store_workers.open_store, [(url,)] * 4) == ["ok"] * 4
-    store = Store(url)
+    store = open_store(url)
     try:
         with store.engine.connect() as conn:
             assert migrate.current(conn) == migrate.heads()
     finally:
         store.engine.dispose()
+
+
+def test_processes_connecting_to_new_sqlite_files_at_once(tmp_path: Path) -> None:
+    """The first connections to a new SQLite file all switch it to WAL at once: SQLite
+    refuses one of them on the spot (its deadlock rule); the store asks again. Many
+    small races, since one loses only now and then."""
+    for n in range(60):
+        url = f"sqlite:///{tmp_path / f'new-{n}.db'}"
+        assert _race(store_workers.connect, [(url,)] * 6) == ["ok"] * 6, f"round {n}"
 
 
 def test_concurrent_operations_on_different_instances(store: Store) -> None:

@@ -244,7 +244,7 @@ def test_bad_package_gives_one_located_line_per_problem(tmp_path: Path, command:
         result = vnfm("plan", str(pkg), *command[1:])
     else:
         result = vnfm(*command[:2], str(pkg), *command[2:])
-    assert result.returncode == 1
+    assert result.returncode == 2  # invalid input
     assert result.stdout == ""
     lines = result.stderr.splitlines()
     assert lines == [
@@ -263,7 +263,7 @@ def test_invalid_yaml_gives_its_line(tmp_path: Path) -> None:
     text = "tosca_definitions_version: tosca_simple_yaml_1_3\nimports:\n  - [unclosed\nfoo: bar\n"
     pkg = write_package(tmp_path / "pkg", {VNFD: text})
     result = vnfm("package", "validate", str(pkg))
-    assert result.returncode == 1
+    assert result.returncode == 2
     (line,) = result.stderr.splitlines()
     match = LOCATED.match(line)
     assert match, line
@@ -273,5 +273,5 @@ def test_invalid_yaml_gives_its_line(tmp_path: Path) -> None:
 
 def test_missing_package() -> None:
     result = vnfm("package", "validate", "/nonexistent/package")
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert result.stderr.strip() == "/nonexistent/package: no such file or directory"

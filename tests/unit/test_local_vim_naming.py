@@ -617,7 +617,7 @@ def test_remove_check_mode_lists_everything() -> None:
     assert f"delete netns vnfm-{INST}-lb-0" in res.actions
 
 
-def test_get_driver_registry(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_get_driver_registry() -> None:
     assert "local" in supported_vim_types()
     assert isinstance(get_driver({"vimType": "local"}), LocalDriver)
     with pytest.raises(VimError, match="unsupported vimType 'nope'"):
@@ -625,9 +625,12 @@ def test_get_driver_registry(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(VimError):
         get_driver("local")  # type: ignore[arg-type]
     sentinel = LocalDriver(VIM, kernel=FakeKernel())
-    monkeypatch.setattr(vim_port, "_FACTORIES", dict(vim_port._FACTORIES))
     register_driver("fake-test", lambda vim, cred, opts: sentinel)
-    assert get_driver({"vimType": "fake-test"}) is sentinel
+    try:
+        assert get_driver({"vimType": "fake-test"}) is sentinel
+    finally:
+        vim_port.unregister("fake-test")
+    assert "fake-test" not in supported_vim_types()
 
 
 def test_privilege_check_message() -> None:

@@ -31,10 +31,13 @@ VNFD = "Definitions/vnfd.yaml"
 
 
 def problems_of(tmp_path: Path, doc: dict[str, Any]) -> tuple[list[Problem], str]:
-    """Write ``doc``, expect it to be refused; return the errors and the written text."""
+    """Write ``doc``, expect it to be refused; return the errors and the written text.
+
+    Strict (``vnfm package validate --strict``): dangling references are errors too;
+    tests/corpus/test_leniency.py covers the default, where some are warnings."""
     text = write_vnfd(tmp_path / "pkg", doc)
     with pytest.raises(PackageError) as info:
-        load_vnf(tmp_path / "pkg")
+        load_vnf(tmp_path / "pkg", strict=True)
     return [p for p in info.value.problems if p.severity == "error"], text
 
 

@@ -12,41 +12,55 @@ import time
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from typing import Annotated
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import Response
-from fastapi.security import (
-    HTTPAuthorizationCredentials,
-    HTTPBasic,
-    HTTPBasicCredentials,
-    HTTPBearer,
-)
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from vnfm_runner.api import (
+    alertmanager,
+    edge,
+    listing,
+    pkgm_subscriptions,
+    problems,
+    subscriptions,
+    vnffm,
+    vnfind,
+    vnflcm,
+    vnfpm,
+)
 from vnfm_runner.api import auth as auth_mod
-from vnfm_runner.api import packages, pkgm_subscriptions, problems, subscriptions, vnflcm
+from vnfm_runner.api import packages as packages_api
 from vnfm_runner.api.config import ApiSettings, api_settings
-from vnfm_runner.api.context import ApiContext
+from vnfm_runner.api.context import ApiContext, queue_full
 from vnfm_runner.api.metrics import Metrics
+from vnfm_runner.assurance.alarms import AlarmService
+from vnfm_runner.assurance.loop import AssuranceSettings, ClosedLoop
+from vnfm_runner.bootstrap import SystemClock
+from vnfm_runner.engine import OperationQueue, QueueFull
 from vnfm_runner.lcm import Vnfm
 from vnfm_runner.notify.config import NotifySettings
 from vnfm_runner.notify.subscriptions import SubscriptionRegistry
 from vnfm_runner.notify.worker import DeliveryWorker
+from vnfm_runner.pkgm import PackageService
 from vnfm_runner.secrets import SecretBox
 from vnfm_runner.settings import Settings
+from vnfm_runner.store.stamp import change_stamp
 
 log = logging.getLogger("vnfm.api")
 RECOVER_EVERY = 30.0  # seconds between looks for operations whose engine died
 
-_basic = HTTPBasic(auto_error=False, realm="vnfm")
-_bearer = HTTPBearer(auto_error=False)
-
 
 def create_app(settings: Settings | None = None, service: Vnfm | None = None) -> FastAPI:
+    """The composition root of the server: settings, services, pools, the page cache,
+    put on ``app.state.ctx`` for the routes' dependencies (deps.py). Nothing runs
+    here: recovery, adoption of older packages and the notification worker start
+    with the app (lifespan)."""
     cfg: ApiSettings = api_settings(settings)
     pool = ThreadPoolExecutor(max_workers=max(1, cfg.workers), thread_name_prefix="vnfm-op")
+    # downloads and onboardings on threads of their own: never in the operations' way
+    package_pool = ThreadPoolExecutor(cfg.package_workers, thread_name_prefix="vnfm-package")
     holder: list[ApiContext] = []
 
     def submit(op_id: str, mode: str) -> None:
@@ -55,21 +69,46 @@ def create_app(settings: Settings | None = None, service: Vnfm | None = None) ->
     svc = service or Vnfm(cfg, submit=submit, recover_now=False)
     if svc.submit is None:
         svc.submit = submit
+    if svc.queue is None:
+        svc.queue = OperationQueue(svc.store, cfg.queue_depth, svc.lease_ttl)
     authenticator = auth_mod.Authenticator(cfg)
-    ctx = ApiContext(settings=cfg, service=svc, pool=pool, auth=authenticator)
+    registry = SubscriptionRegistry(svc.store, SecretBox(cfg.home))
+    packages = PackageService(
+        store=svc.store,
+        onboarder=svc,
+        uploads=cfg.api_dir / "uploads",
+        max_package_mb=cfg.api_max_package_mb,
+    )
+    stamp = change_stamp(svc.store)
+    ctx = ApiContext(
+        settings=cfg,
+        service=svc,
+        packages=packages,
+        registry=registry,
+        pool=pool,
+        auth=authenticator,
+        pages=listing.PageCache(stamp),
+        package_pool=package_pool,
+    )
     holder.append(ctx)
     metrics = Metrics(svc.store)
     svc.listeners.append(metrics.on_change)
-    registry = SubscriptionRegistry(svc.store, SecretBox(cfg.home))
     # Notifications are written by the store in the transaction of each change, by
     # whichever process makes it (this server, the CLI, ...); this worker sends them.
     notifier = DeliveryWorker(svc.store, registry, NotifySettings(), registry=metrics.registry)
+    # The closed loop (docs/assurance.md): alarms, the embedded Prometheus/Alertmanager and
+    # the watcher, started with the app (VNFM_WATCH=false, VNFM_MONITORING=false turn off).
+    alarms = AlarmService(svc.store, SystemClock())
+    loop = ClosedLoop(
+        AssuranceSettings(), home=cfg.home, service=svc, alarms=alarms, registry=metrics.registry
+    )
     stop = threading.Event()
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         def recover_loop() -> None:
-            while not stop.wait(RECOVER_EVERY):
+            # a dead engine's operations are moved on within two leases of its death
+            while not stop.wait(min(RECOVER_EVERY, cfg.lease_ttl)):
                 try:
                     svc.recover()
                 except Exception as exc:
@@ -79,15 +118,23 @@ def create_app(settings: Settings | None = None, service: Vnfm | None = None) ->
             svc.recover()
         except Exception as exc:
             log.warning("recovery pass failed: %s", type(exc).__name__)
+        try:  # packages onboarded before VnfPkgInfo existed: listed from now on
+            packages.adopt()
+        except Exception as exc:
+            log.warning("adopting older packages failed: %s", type(exc).__name__)
         thread = threading.Thread(target=recover_loop, name="vnfm-recover", daemon=True)
         thread.start()
         notifier.start()
+        loop.start()
         try:
             yield
         finally:
             stop.set()
-            pool.shutdown(wait=False, cancel_futures=True)
+            loop.stop()
+            ctx.close()
             notifier.stop()
+            if stamp is not None:
+                stamp.close()
 
     app = FastAPI(
         title="vnfm-toolkit VNFM",
@@ -99,23 +146,16 @@ def create_app(settings: Settings | None = None, service: Vnfm | None = None) ->
     app.state.subscriptions = registry
     app.state.metrics = metrics
     app.state.notifier = notifier
+    app.state.alarms = alarms
+    app.state.loop = loop  # loop.webhook_token: what Alertmanager presents to the webhook
     problems.install(app)
-
-    # async: the check is a few comparisons (no password hashing: the configured
-    # secret is compared in constant time), so it runs on the event loop instead of
-    # costing every request a hop to the thread pool.
-    async def require_auth(
-        request: Request,
-        _basic_creds: Annotated[HTTPBasicCredentials | None, Depends(_basic)],
-        _token: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    ) -> str:
-        return authenticator.check(request)
-
-    app.include_router(auth_mod.router(authenticator))
-    app.include_router(vnflcm.router(ctx, require_auth))
-    app.include_router(subscriptions.router(ctx, registry, require_auth))
-    app.include_router(pkgm_subscriptions.router(ctx, registry, require_auth))
-    app.include_router(packages.router(ctx, require_auth))
+    app.add_exception_handler(QueueFull, queue_full)
+    for module in (auth_mod, vnflcm, subscriptions, pkgm_subscriptions, packages_api):
+        app.include_router(module.router)
+    app.include_router(vnffm.router)
+    app.include_router(vnfind.router)
+    app.include_router(vnfpm.router)
+    app.include_router(alertmanager.router)  # its own bearer token: public to the edge
 
     @app.get("/metrics", include_in_schema=False)
     def metrics_endpoint(request: Request) -> Response:
@@ -123,6 +163,17 @@ def create_app(settings: Settings | None = None, service: Vnfm | None = None) ->
             authenticator.check(request)
         return metrics.render()
 
+    # Inside ApiMiddleware (added last, so outermost): its refusals are counted too.
+    docs = (app.openapi_url, app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url)
+    public = {"/oauth2/token", alertmanager.PATH, *(p for p in docs if p)}
+    if cfg.api_metrics_public:
+        public.add("/metrics")
+    app.add_middleware(
+        edge.EdgeMiddleware,
+        authenticator=authenticator,
+        settings=cfg,
+        public=public,
+    )
     app.add_middleware(ApiMiddleware, metrics=metrics)
     return app
 
@@ -145,7 +196,13 @@ class ApiMiddleware:
         if path.startswith("/vnflcm"):
             version = vnflcm.API_VERSION
         elif path.startswith("/vnfpkgm"):
-            version = packages.VERSION
+            version = packages_api.VERSION
+        elif path.startswith("/vnffm"):
+            version = vnffm.API_VERSION
+        elif path.startswith("/vnfind"):
+            version = vnfind.API_VERSION
+        elif path.startswith("/vnfpm"):
+            version = vnfpm.API_VERSION
         status = 500
 
         async def send_with_version(message: Message) -> None:

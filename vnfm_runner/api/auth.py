@@ -1,8 +1,10 @@
 """SOL013 8: HTTP Basic, or OAuth 2.0 client credentials with bearer tokens.
 
 Access tokens are JWTs (HS256) signed with a key kept in ``$VNFM_HOME/api/token.key``
-(mode 0600) and carrying ``exp``: any server on the same home accepts them, a
-deleted key revokes them all.
+(mode 0600) and carrying ``exp``: any server on the same home accepts them. The
+key is read again whenever the file changes (checked on each use), so
+``vnfm keys rotate --tokens`` or deleting the file revokes every token issued
+before, in every server, without a restart.
 """
 
 from __future__ import annotations
@@ -12,9 +14,9 @@ import binascii
 import hashlib
 import hmac
 import json
-import os
 import secrets
 import time
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -23,6 +25,19 @@ from fastapi.responses import JSONResponse
 
 from vnfm_runner.api.config import ApiSettings
 from vnfm_runner.api.problems import ApiProblem
+from vnfm_runner.api.schemas import OAuthError, TokenResponse
+from vnfm_runner.secrets import write_private
+
+KEY_BYTES = 32
+
+
+def token_key_path(api_dir: Path) -> Path:
+    return api_dir / "token.key"
+
+
+def rotate_token_key(api_dir: Path) -> None:
+    """A new signing key: every token signed with the old one stops working."""
+    write_private(token_key_path(api_dir), secrets.token_bytes(KEY_BYTES))
 
 
 def _b64(data: bytes) -> str:
@@ -40,6 +55,7 @@ class Authenticator:
         self.user = settings.api_user
         self.password = settings.api_password.get_secret_value() if settings.api_password else None
         self._key: bytes | None = None
+        self._key_stamp: tuple[int, int, int] | None = None
 
     @property
     def schemes(self) -> list[str]:
@@ -51,18 +67,26 @@ class Authenticator:
         return out or ['Basic realm="vnfm"']
 
     def _key_bytes(self) -> bytes:
-        if self._key is None:
-            path = self.settings.api_dir / "token.key"
-            if not path.exists():
-                path.parent.mkdir(parents=True, exist_ok=True)
+        """The signing key, read again when the file was replaced, changed or removed."""
+        path = token_key_path(self.settings.api_dir)
+        for _attempt in range(3):
+            try:
+                st = path.stat()
+            except FileNotFoundError:
+                rotate_token_key(self.settings.api_dir)  # first use, or deleted: revoked
+                continue
+            stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
+            if self._key is None or stamp != self._key_stamp:
                 try:
-                    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                    with os.fdopen(fd, "wb") as out:
-                        out.write(secrets.token_bytes(32))
-                except FileExistsError:
-                    pass
-            self._key = path.read_bytes()
-        return self._key
+                    key = path.read_bytes()
+                except FileNotFoundError:
+                    continue
+                if len(key) < KEY_BYTES:  # cut short (a crash while written): never sign with it
+                    rotate_token_key(self.settings.api_dir)
+                    continue
+                self._key, self._key_stamp = key, stamp
+            return self._key
+        raise ApiProblem(503, "the token signing key is being replaced; try again")
 
     # -- tokens -----------------------------------------------------------------------------
     def issue(self, client_id: str, ttl: int | None = None) -> tuple[str, int]:
@@ -134,32 +158,32 @@ def _basic_pair(value: str) -> tuple[str | None, str | None]:
     return (user, password) if sep else (None, None)
 
 
-def router(auth: Authenticator) -> APIRouter:
-    api = APIRouter(tags=["oauth2"])
+router = APIRouter(tags=["oauth2"])
 
-    @api.post("/oauth2/token", summary="OAuth 2.0 client credentials grant (RFC 6749 4.4)")
-    async def token(request: Request) -> JSONResponse:
-        form = {
-            k: v[0] for k, v in parse_qs((await request.body()).decode(errors="replace")).items()
-        }
-        client_id, secret = form.get("client_id"), form.get("client_secret")
-        header = request.headers.get("authorization", "")
-        if header.lower().startswith("basic "):
-            client_id, secret = _basic_pair(header[6:])
-        if form.get("grant_type") != "client_credentials":
-            return _oauth_error(
-                400, "unsupported_grant_type", "grant_type must be client_credentials"
-            )
-        known = auth.clients.get(client_id or "")
-        if not known or not secret or not hmac.compare_digest(known.encode(), secret.encode()):
-            return _oauth_error(401, "invalid_client", "unknown client or wrong secret")
-        access, ttl = auth.issue(str(client_id))
-        return JSONResponse(
-            {"access_token": access, "token_type": "Bearer", "expires_in": ttl},
-            headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
-        )
 
-    return api
+@router.post(
+    "/oauth2/token",
+    summary="OAuth 2.0 client credentials grant (RFC 6749 4.4)",
+    response_model=TokenResponse,
+    responses={400: {"model": OAuthError}, 401: {"model": OAuthError}},
+)
+async def token(request: Request) -> JSONResponse:
+    auth: Authenticator = request.app.state.ctx.auth
+    form = {k: v[0] for k, v in parse_qs((await request.body()).decode(errors="replace")).items()}
+    client_id, secret = form.get("client_id"), form.get("client_secret")
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("basic "):
+        client_id, secret = _basic_pair(header[6:])
+    if form.get("grant_type") != "client_credentials":
+        return _oauth_error(400, "unsupported_grant_type", "grant_type must be client_credentials")
+    known = auth.clients.get(client_id or "")
+    if not known or not secret or not hmac.compare_digest(known.encode(), secret.encode()):
+        return _oauth_error(401, "invalid_client", "unknown client or wrong secret")
+    access, ttl = auth.issue(str(client_id))
+    return JSONResponse(
+        {"access_token": access, "token_type": "Bearer", "expires_in": ttl},
+        headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
+    )
 
 
 def _oauth_error(status: int, error: str, description: str) -> JSONResponse:

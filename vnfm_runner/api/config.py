@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from vnfm_runner.settings import Settings
@@ -16,6 +16,9 @@ class ApiSettings(Settings):
     model_config = SettingsConfigDict(env_prefix="VNFM_", extra="ignore")
 
     workers: int = 4  # operations run at once by this server
+    # Operations accepted and waiting for a worker; one more is refused (503 + Retry-After).
+    queue_depth: int = Field(default=64, ge=1)
+    package_workers: int = Field(default=2, ge=1)  # downloads and onboardings at once
     api_user: str | None = None  # HTTP Basic
     api_password: SecretStr | None = None
     oauth_clients: SecretStr | None = None  # "id:secret,id2:secret2"
@@ -23,6 +26,12 @@ class ApiSettings(Settings):
     api_token_ttl: int = 3600  # seconds an OAuth2 access token lives
     api_page_size: int = 100  # items per page of a list
     api_max_package_mb: int = 512  # largest package upload
+    # Every other request body (api/edge.py): bytes, then what one JSON body may hold.
+    api_max_body: int = Field(default=1024 * 1024, ge=1024)
+    api_max_json_depth: int = Field(default=64, ge=2)  # nested arrays/objects
+    api_max_json_string: int = Field(default=65536, ge=256)  # characters of one string or name
+    api_max_json_keys: int = Field(default=1000, ge=16)  # members of one object
+    api_fetch_timeout: float = 300.0  # seconds of wall-clock time for a whole upload_from_uri
     api_verify_callback: bool = True  # GET a subscription's callbackUri at creation
     api_metrics_public: bool = True  # /metrics without credentials (Prometheus scrapes)
     tls_cert: Path | None = None

@@ -23,6 +23,11 @@ from vnfm_runner.store.db import FINAL_STATES, Store
 from vnfm_runner.store.tables import InstanceRow, OperationRow
 
 DURATION_BUCKETS = (1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800, 3600)
+# The ``method`` label's values: any other method a client makes up counts as OTHER
+# (one series per made-up method would let anyone grow /metrics without end).
+KNOWN_METHODS = frozenset(
+    {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"}
+)
 
 
 class _StoreCollector(Collector):
@@ -100,6 +105,7 @@ class Metrics:
 
     def observe_request(self, method: str, scope: Scope, status: int, seconds: float) -> None:
         route = _route_of(scope)
+        method = method if method in KNOWN_METHODS else "OTHER"
         self.requests.labels(method, route, str(status)).inc()
         self.latency.labels(method, route).observe(seconds)
 

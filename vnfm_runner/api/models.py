@@ -13,6 +13,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 Obj = dict[str, Any]
+# Lengths of the strings a record keeps and every listing shows (the store's vnfd_id
+# column is 255 wide): a name is a label, not a place to keep data.
+ID_MAX, NAME_MAX, DESCRIPTION_MAX = 255, 255, 4096
 
 
 class Sol(BaseModel):
@@ -24,9 +27,9 @@ class Sol(BaseModel):
 
 
 class CreateVnfRequest(Sol):
-    vnfdId: str = Field(min_length=1)
-    vnfInstanceName: str | None = None
-    vnfInstanceDescription: str | None = None
+    vnfdId: str = Field(min_length=1, max_length=ID_MAX)
+    vnfInstanceName: str | None = Field(default=None, max_length=NAME_MAX)
+    vnfInstanceDescription: str | None = Field(default=None, max_length=DESCRIPTION_MAX)
     metadata: Obj | None = None
 
 
@@ -95,7 +98,7 @@ class ChangeExtVnfConnectivityRequest(Sol):
 
 
 class ChangeCurrentVnfPkgRequest(Sol):
-    vnfdId: str = Field(min_length=1)
+    vnfdId: str = Field(min_length=1, max_length=ID_MAX)
     extVirtualLinks: list[Obj] | None = None
     extManagedVirtualLinks: list[Obj] | None = None
     vimConnectionInfo: dict[str, Obj] | None = None
@@ -105,9 +108,9 @@ class ChangeCurrentVnfPkgRequest(Sol):
 
 
 class VnfInfoModificationRequest(Sol):
-    vnfInstanceName: str | None = None
-    vnfInstanceDescription: str | None = None
-    vnfdId: str | None = None
+    vnfInstanceName: str | None = Field(default=None, max_length=NAME_MAX)
+    vnfInstanceDescription: str | None = Field(default=None, max_length=DESCRIPTION_MAX)
+    vnfdId: str | None = Field(default=None, max_length=ID_MAX)
     vnfConfigurableProperties: Obj | None = None
     metadata: Obj | None = None
     extensions: Obj | None = None
@@ -142,3 +145,52 @@ class CreateVnfPkgInfoRequest(Sol):
 class VnfPkgInfoModifications(Sol):
     operationalState: Literal["ENABLED", "DISABLED"] | None = None
     userDefinedData: Obj | None = None
+
+
+# -- performance management (SOL003 6.5.2, /vnfpm/v2) -----------------------------------------
+# Shapes only: the service (assurance/pm.py) checks what the values mean and names the field.
+PmObjectType = Literal["Vnf", "Vnfc", "VnfIntCp", "VnfExtCp"]
+
+
+class PmJobCriteria(Sol):
+    performanceMetric: list[str] | None = None
+    performanceMetricGroup: list[str] | None = None
+    collectionPeriod: int
+    reportingPeriod: int
+    reportingBoundary: str | None = None
+
+
+class CreatePmJobRequest(Sol):
+    objectType: PmObjectType
+    objectInstanceIds: list[str] = Field(min_length=1)
+    subObjectInstanceIds: list[str] | None = None
+    criteria: PmJobCriteria
+    callbackUri: str = Field(min_length=1)
+    authentication: SubscriptionAuthentication | None = None
+
+
+class PmJobModifications(Sol):
+    """Also ThresholdModifications (SOL003 6.5.2.12 / 6.5.2.11): the same two attributes."""
+
+    callbackUri: str | None = Field(default=None, min_length=1)
+    authentication: SubscriptionAuthentication | None = None
+
+
+class SimpleThresholdDetails(Sol):
+    thresholdValue: float = Field(allow_inf_nan=False)
+    hysteresis: float = Field(ge=0, allow_inf_nan=False)
+
+
+class ThresholdCriteria(Sol):
+    performanceMetric: str
+    thresholdType: Literal["SIMPLE"]
+    simpleThresholdDetails: SimpleThresholdDetails | None = None
+
+
+class CreateThresholdRequest(Sol):
+    objectType: PmObjectType
+    objectInstanceId: str = Field(min_length=1)
+    subObjectInstanceIds: list[str] | None = None
+    criteria: ThresholdCriteria
+    callbackUri: str = Field(min_length=1)
+    authentication: SubscriptionAuthentication | None = None

@@ -13,7 +13,7 @@ import binascii
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -23,12 +23,18 @@ from sqlalchemy.orm import InstrumentedAttribute
 from vnfm_runner.api import filters
 from vnfm_runner.api.problems import ApiProblem
 from vnfm_runner.store.db import Store
-from vnfm_runner.store.tables import InstanceRow, OperationRow
+from vnfm_runner.store.tables import AlarmRow, InstanceRow, OperationRow, PmJobRow, PmThresholdRow
 
 
 @dataclass(frozen=True)
 class Table:
-    row: type[InstanceRow] | type[OperationRow]
+    row: (
+        type[InstanceRow]
+        | type[OperationRow]
+        | type[AlarmRow]
+        | type[PmJobRow]
+        | type[PmThresholdRow]
+    )
     # attribute path of the document -> the column holding the same value
     columns: dict[str, InstrumentedAttribute[Any]]
     # the API document from the record's stored one
@@ -126,3 +132,25 @@ def next_link(base_url: str, path: str, query: dict[str, str], marker: str) -> s
     params = {k: v for k, v in query.items() if k != "nextpage_opaque_marker"}
     params["nextpage_opaque_marker"] = marker
     return f'<{base_url.rstrip("/")}{path}?{urlencode(params)}>; rel="next"'
+
+
+def page_of(
+    docs: list[dict[str, Any]],
+    terms: list[filters.Term],
+    marker: str | None,
+    size: int,
+    link: Callable[[str], str],
+) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """A page of documents held in memory (packages, subscriptions: few), with the Link
+    header of the next one; ``link(marker)`` makes its value."""
+    docs = [d for d in docs if filters.matches(terms, d)]
+    start = 0
+    if marker:
+        ids = [d["id"] for d in docs]
+        _stamp, last_id = decode_marker(marker)
+        start = ids.index(last_id) + 1 if last_id in ids else len(ids)
+    chunk = docs[start : start + size]
+    headers = {}
+    if start + size < len(docs):
+        headers["Link"] = link(encode_marker(datetime.now(UTC), chunk[-1]["id"]))
+    return chunk, headers

@@ -8,17 +8,17 @@ worker as LCM notifications (vnfm_runner/notify/packages.py builds them).
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from fastapi.responses import Response
 from pydantic import Field
 
-from vnfm_runner.api.context import ApiContext, respond
+from vnfm_runner.api import schemas
+from vnfm_runner.api.deps import AUTH, Ctx, Registry
 from vnfm_runner.api.models import Sol, SubscriptionAuthentication
-from vnfm_runner.api.subscriptions import add_resource_routes, check_request
+from vnfm_runner.api.subscriptions import add_resource_routes, subscribe
 from vnfm_runner.notify import packages
-from vnfm_runner.notify.subscriptions import SubscriptionRegistry
 from vnfm_runner.store.tables import PKGM_API
 
 BASE = packages.SUBSCRIPTIONS
@@ -59,17 +59,19 @@ class PkgmSubscriptionRequest(Sol):
     authentication: SubscriptionAuthentication | None = None
 
 
-def router(ctx: ApiContext, registry: SubscriptionRegistry, auth_dep: Any) -> APIRouter:
-    api = APIRouter(
-        prefix=BASE, tags=["vnf package subscriptions"], dependencies=[Depends(auth_dep)]
-    )
+router = APIRouter(
+    prefix=BASE, tags=["vnf package subscriptions"], dependencies=AUTH, responses=schemas.ERRORS
+)
 
-    @api.post("", status_code=201, summary="Subscribe to VNF package notifications")
-    def create(body: PkgmSubscriptionRequest) -> Response:
-        request = body.body()
-        check_request(ctx, request)
-        doc = registry.add(PKGM_API, BASE, request)
-        return respond(doc, 201, {"Location": f"{BASE}/{doc['id']}"})
 
-    add_resource_routes(api, ctx, registry, PKGM_API, BASE)
-    return api
+@router.post(
+    "",
+    status_code=201,
+    summary="Subscribe to VNF package notifications",
+    response_model=schemas.Subscription,
+)
+def create(body: PkgmSubscriptionRequest, ctx: Ctx, registry: Registry) -> Response:
+    return subscribe(ctx, registry, PKGM_API, BASE, body)
+
+
+add_resource_routes(router, PKGM_API, BASE)

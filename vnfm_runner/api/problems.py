@@ -13,7 +13,8 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from vnfm_runner.core import PackageError
-from vnfm_runner.lcm import LcmError
+from vnfm_runner.errors import LcmError
+from vnfm_runner.nospace import NO_SPACE_DETAIL, is_no_space
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("vnfm.api")
@@ -131,6 +132,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _internal(request: Request, exc: Exception) -> Response:
+        if is_no_space(exc):  # the VNFM's disk, not a bug: SOL013 507
+            return problem_response(507, NO_SPACE_DETAIL)
         log.error(
             "internal error on %s %s: %s", request.method, request.url.path, type(exc).__name__
         )

@@ -3,7 +3,11 @@ ones (pkgm_subscriptions.py) share with them.
 
 At creation the callback is checked (SOL003 5.4.18.3.1, SOL005 9.4.8.3.1: a
 GET on ``callbackUri`` must answer 204), the ``authentication`` is stored
-sealed (write-only: it is never returned). Records, matching and delivery are
+sealed (write-only: it is never returned). The callback and an OAuth token
+endpoint must be addresses the outbound policy allows (vnfm_runner/outbound.py,
+422 otherwise, nothing stored), and the test GET goes through that policy with
+a wall-clock deadline; its error tells the status code at most, never what the
+target sent. Records, matching and delivery are
 vnfm_runner.notify: the store writes the notifications a change is for in the
 change's own transaction, whichever process makes it.
 """
@@ -13,22 +17,33 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import httpx
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import Field
 
-from vnfm_runner.api import filters, paging
-from vnfm_runner.api.context import ApiContext, base_url, respond
+from vnfm_runner.api import lists, schemas
+from vnfm_runner.api.context import ApiContext, respond
+from vnfm_runner.api.deps import AUTH, Ctx, ListingParams, Registry
 from vnfm_runner.api.models import LccnSubscriptionRequest, Obj, Sol
 from vnfm_runner.api.problems import ApiProblem
 from vnfm_runner.notify.subscriptions import SubscriptionRegistry
-from vnfm_runner.store.db import now
+from vnfm_runner.outbound import OutboundError, Policy, client
 from vnfm_runner.store.tables import LCM_API
 
-__all__ = ["BASE", "SubscriptionRegistry", "add_resource_routes", "check_request", "router"]
+__all__ = [
+    "BASE",
+    "SubscriptionRegistry",
+    "add_resource_routes",
+    "check_request",
+    "router",
+    "subscribe",
+    "subscription_of",
+    "unsubscribe",
+]
 
 BASE = "/vnflcm/v2/subscriptions"
-CALLBACK_TIMEOUT = 10.0
+CALLBACK_TIMEOUT = 10.0  # seconds of wall-clock time for the test GET
+TOKEN_FIELD = "authentication.paramsOauth2ClientCredentials.tokenEndpoint"
 
 
 # -- the filter, checked when subscribing (SOL003 5.5.3.12, 4.4.1.5) -----------------------------
@@ -75,22 +90,30 @@ class SubscriptionRequest(LccnSubscriptionRequest):
     filter: LifecycleChangeNotificationsFilter | None = Field(default=None)  # type: ignore[assignment]
 
 
-def _check_callback(uri: str, auth: dict[str, Any] | None) -> None:
+def _check_address(policy: Policy, uri: str, name: str) -> None:
+    try:
+        policy.check_uri(uri)
+    except OutboundError as exc:
+        raise ApiProblem(exc.status, f"{name}: {exc}") from None
+
+
+def _check_callback(policy: Policy, uri: str, auth: dict[str, Any] | None) -> None:
     """GET the callback URI; it must answer 204 No Content, else 422."""
-    if not uri.startswith(("http://", "https://")):
-        raise ApiProblem(400, "callbackUri: must be an http or https URI")
     basic = None
     if auth and "BASIC" in (auth.get("authType") or []):
         params = auth.get("paramsBasic") or {}
         basic = (str(params.get("userName", "")), str(params.get("password", "")))
     try:
-        resp = httpx.get(uri, auth=basic, timeout=CALLBACK_TIMEOUT, follow_redirects=False)
+        with client(policy, timeout=CALLBACK_TIMEOUT) as http:
+            status = http.get(uri, auth=basic).status_code
+    except OutboundError as exc:  # the name now resolves to a refused address
+        raise ApiProblem(exc.status, f"callbackUri: {exc}") from None
     except httpx.HTTPError as exc:
         raise ApiProblem(
             422, f"callbackUri did not answer the test GET ({type(exc).__name__})"
         ) from None
-    if resp.status_code != 204:
-        raise ApiProblem(422, f"callbackUri answered the test GET with {resp.status_code}, not 204")
+    if status != 204:
+        raise ApiProblem(422, f"callbackUri answered the test GET with {status}, not 204")
 
 
 def check_request(ctx: ApiContext, request: dict[str, Any]) -> None:
@@ -103,61 +126,79 @@ def check_request(ctx: ApiContext, request: dict[str, Any]) -> None:
         raise ApiProblem(
             400, f"authentication.paramsOauth2ClientCredentials: needed with authType {oauth}"
         )
+    policy = Policy.from_settings(ctx.settings)
+    uri = str(request["callbackUri"])
+    _check_address(policy, uri, "callbackUri")
+    params = (auth or {}).get("paramsOauth2ClientCredentials")
+    if auth and oauth in auth.get("authType", []) and isinstance(params, dict):
+        _check_address(policy, str(params.get("tokenEndpoint") or ""), TOKEN_FIELD)
     if ctx.settings.api_verify_callback:
-        _check_callback(str(request["callbackUri"]), auth)
-    elif not str(request["callbackUri"]).startswith(("http://", "https://")):
-        raise ApiProblem(400, "callbackUri: must be an http or https URI")
+        _check_callback(policy, uri, auth)
 
 
-def add_resource_routes(
-    api: APIRouter, ctx: ApiContext, registry: SubscriptionRegistry, kind: str, base: str
-) -> None:
+def subscribe(
+    ctx: ApiContext,
+    registry: SubscriptionRegistry,
+    kind: str,
+    base: str,
+    body: Sol,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response:
+    """201 with a new subscription of ``kind`` under ``base``, its request checked."""
+    request = body.body()
+    check_request(ctx, request)
+    doc = registry.add(kind, base, request, **extra)
+    return respond(doc, 201, {**(headers or {}), "Location": f"{base}/{doc['id']}"})
+
+
+def subscription_of(registry: SubscriptionRegistry, sub_id: str, kind: str) -> dict[str, Any]:
+    doc = registry.get(sub_id, kind)
+    if doc is None:
+        raise ApiProblem(404, f"no subscription {sub_id}")
+    return doc
+
+
+def unsubscribe(registry: SubscriptionRegistry, sub_id: str, kind: str) -> None:
+    if not registry.remove(sub_id, kind):
+        raise ApiProblem(404, f"no subscription {sub_id}")
+
+
+def add_resource_routes(api: APIRouter, kind: str, base: str) -> None:
     """GET (list, with filter and paging), GET one and DELETE of the subscriptions of ``kind``."""
 
-    @api.get("", summary="List subscriptions")
+    @api.get(
+        "",
+        summary="List subscriptions",
+        response_model=list[schemas.SubscriptionSelected],  # type: ignore[valid-type]
+    )
     def list_subs(
-        request: Request, filter: str | None = None, nextpage_opaque_marker: str | None = None
+        ctx: Ctx, registry: Registry, request: Request, listing: ListingParams
     ) -> Response:
-        terms = filters.parse(filter)
-        docs = [d for d in registry.all(kind) if filters.matches(terms, d)]
-        size = ctx.settings.api_page_size
-        start = 0
-        if nextpage_opaque_marker:
-            ids = [d["id"] for d in docs]
-            _stamp, last_id = paging.decode_marker(nextpage_opaque_marker)
-            start = ids.index(last_id) + 1 if last_id in ids else len(ids)
-        chunk = docs[start : start + size]
-        headers = {}
-        if start + size < len(docs):
-            marker = paging.encode_marker(now(), chunk[-1]["id"])
-            headers["Link"] = paging.next_link(
-                base_url(request), base, dict(request.query_params), marker
-            )
-        return respond(chunk, 200, headers)
+        docs, headers = lists.memory_page(ctx, request, listing, registry.all(kind), base)
+        return respond(docs, 200, headers)
 
-    @api.get("/{sub_id}", summary="Read a subscription")
-    def show(sub_id: str) -> Response:
-        doc = registry.get(sub_id, kind)
-        if doc is None:
-            raise ApiProblem(404, f"no subscription {sub_id}")
-        return respond(doc)
+    @api.get("/{sub_id}", summary="Read a subscription", response_model=schemas.Subscription)
+    def show(sub_id: str, registry: Registry) -> Response:
+        return respond(subscription_of(registry, sub_id, kind))
 
-    @api.delete("/{sub_id}", status_code=204, summary="Unsubscribe")
-    def delete(sub_id: str) -> Response:
-        if not registry.remove(sub_id, kind):
-            raise ApiProblem(404, f"no subscription {sub_id}")
+    @api.delete("/{sub_id}", status_code=204, summary="Unsubscribe", response_class=Response)
+    def delete(sub_id: str, registry: Registry) -> Response:
+        unsubscribe(registry, sub_id, kind)
         return Response(status_code=204)
 
 
-def router(ctx: ApiContext, registry: SubscriptionRegistry, auth_dep: Any) -> APIRouter:
-    api = APIRouter(prefix=BASE, tags=["subscriptions"], dependencies=[Depends(auth_dep)])
+router = APIRouter(prefix=BASE, tags=["subscriptions"], dependencies=AUTH, responses=schemas.ERRORS)
 
-    @api.post("", status_code=201, summary="Subscribe to LCM notifications")
-    def create(body: SubscriptionRequest) -> Response:
-        request = body.body()
-        check_request(ctx, request)
-        doc = registry.add(LCM_API, BASE, request, verbosity=request.get("verbosity") or "FULL")
-        return respond(doc, 201, {"Location": f"{BASE}/{doc['id']}"})
 
-    add_resource_routes(api, ctx, registry, LCM_API, BASE)
-    return api
+@router.post(
+    "",
+    status_code=201,
+    summary="Subscribe to LCM notifications",
+    response_model=schemas.Subscription,
+)
+def create(body: SubscriptionRequest, ctx: Ctx, registry: Registry) -> Response:
+    return subscribe(ctx, registry, LCM_API, BASE, body, verbosity=body.verbosity or "FULL")
+
+
+add_resource_routes(router, LCM_API, BASE)

@@ -9,8 +9,21 @@ from typing import TYPE_CHECKING, Any
 import click
 import yaml
 
-from vnfm_runner.cli.output import console, emit, fail, table
+from vnfm_runner.cli.output import (
+    FORMATS,
+    RESULT_FORMATS,
+    ExitCode,
+    code_of,
+    console,
+    emit,
+    fail,
+    fail_on,
+    invalid,
+    progress_console,
+    table,
+)
 from vnfm_runner.cli.progress import Progress
+from vnfm_runner.cli.timings_out import show_timings
 from vnfm_runner.core import PackageError
 from vnfm_runner.errors import LcmError
 
@@ -20,10 +33,9 @@ if TYPE_CHECKING:
 
 def service() -> Vnfm:
     # Imported here: commands that need no records start without the engine.
-    from vnfm_runner.lcm import Vnfm
-    from vnfm_runner.settings import Settings
+    from vnfm_runner.cli.services import lcm
 
-    return Vnfm(Settings())
+    return lcm()
 
 
 def load_request(path: str | None) -> dict[str, Any]:
@@ -33,40 +45,34 @@ def load_request(path: str | None) -> dict[str, Any]:
     try:
         text = Path(path).read_text()
     except OSError as exc:
-        fail(f"{path}: {exc.strerror}")
+        invalid(f"{path}: {exc.strerror}")
     try:
         data = json.loads(text) if path.endswith(".json") else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        fail(f"{path}: not valid {'JSON' if path.endswith('.json') else 'YAML'}: {exc}")
+        invalid(f"{path}: not valid {'JSON' if path.endswith('.json') else 'YAML'}: {exc}")
     if not isinstance(data, dict):
-        fail(f"{path}: the request must be a mapping (a SOL003 request body)")
+        invalid(f"{path}: the request must be a mapping (a SOL003 request body)")
     return data
 
 
+def summary(op: dict[str, Any], fmt: str | None) -> None:
+    """An operation occurrence as the document (json/yaml) or its one-line summary."""
+    if fmt in ("json", "yaml"):
+        emit(op, fmt)
+    else:
+        click.echo(f"operation {op['id']} {op['operation']}: {op['operationState']}")
+
+
 def finish(op: dict[str, Any], fmt: str | None = None) -> None:
-    """Print the operation's outcome; exit non-zero unless it completed."""
+    """Print the operation's outcome; exit 1 (FAILED) unless it completed."""
     state = op["operationState"]
     if state == "STARTING":  # --no-wait: the operation runs in a worker
         click.echo(op["id"])
         return
-    if fmt == "json":
-        emit(op, "json")
-    else:
-        click.echo(f"operation {op['id']} {op['operation']}: {state}")
+    summary(op, fmt)
     if state != "COMPLETED":
         err = op.get("error") or {}
-        fail(f"error: {err.get('detail', 'operation did not complete')}")
-
-
-@click.command("onboard")
-@click.argument("path", type=click.Path())
-def onboard(path: str) -> None:
-    """Validate a package and store it; print its vnfdId."""
-    try:
-        row = service().onboard(path)
-    except PackageError as exc:
-        fail([str(p) for p in exc.problems])
-    click.echo(row.vnfd_id)
+        fail(f"error: {err.get('detail', 'operation did not complete')}", ExitCode.FAILED)
 
 
 @click.command("create")
@@ -78,7 +84,7 @@ def create(vnfd_id: str, name: str | None, description: str | None) -> None:
     try:
         doc = service().create(vnfd_id=vnfd_id, name=name, description=description)
     except LcmError as exc:
-        fail(f"error: {exc}")
+        fail_on(exc)
     click.echo(doc["id"])
 
 
@@ -96,7 +102,7 @@ def create(vnfd_id: str, name: str | None, description: str | None) -> None:
 @click.option("--no-rollback", is_flag=True, help="Leave a failed instantiation in FAILED_TEMP.")
 @click.option("--quiet", "-q", is_flag=True, help="No live progress.")
 @click.option("--no-wait", is_flag=True, help="Print the operation id and return at once.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option("--format", "fmt", type=RESULT_FORMATS, default="text", show_default=True)
 def instantiate(
     instance_id: str,
     flavour_id: str | None,
@@ -118,18 +124,18 @@ def instantiate(
     if no_hooks:
         request.setdefault("additionalParams", {})["vnfm_hooks"] = False
     if "flavourId" not in request:
-        fail("error: give --flavour or a flavourId in --params")
+        invalid("error: give --flavour or a flavourId in --params")
     try:
         op = service().instantiate(
             instance_id=instance_id,
             request=request,
             vim_name=vim_name,
-            on_event=Progress(console(), quiet or fmt == "json"),
+            on_event=Progress(progress_console(), quiet or fmt in ("json", "yaml")),
             auto_rollback=not no_rollback,
             wait=not no_wait,
         )
     except (LcmError, PackageError) as exc:
-        fail(f"error: {exc}")
+        fail_on(exc)
     finish(op, fmt)
 
 
@@ -142,7 +148,7 @@ def instantiate(
 @click.option("--no-hooks", is_flag=True, help="Run no package hooks (graceful or not).")
 @click.option("--quiet", "-q", is_flag=True)
 @click.option("--no-wait", is_flag=True, help="Print the operation id and return at once.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option("--format", "fmt", type=RESULT_FORMATS, default="text", show_default=True)
 def terminate(
     instance_id: str,
     graceful_timeout: int | None,
@@ -154,7 +160,7 @@ def terminate(
 ) -> None:
     """Terminate a VNF instance (graceful by default) and wait for the result."""
     if forceful and graceful_timeout is not None:
-        fail("error: --forceful and --graceful-timeout exclude each other")
+        invalid("error: --forceful and --graceful-timeout exclude each other")
     request: dict[str, Any] = {"terminationType": "FORCEFUL" if forceful else "GRACEFUL"}
     if graceful_timeout is not None:
         request["gracefulTerminationTimeout"] = graceful_timeout
@@ -164,11 +170,11 @@ def terminate(
         op = service().terminate(
             instance_id=instance_id,
             request=request,
-            on_event=Progress(console(), quiet or fmt == "json"),
+            on_event=Progress(progress_console(), quiet or fmt in ("json", "yaml")),
             wait=not no_wait,
         )
     except (LcmError, PackageError) as exc:
-        fail(f"error: {exc}")
+        fail_on(exc)
     finish(op, fmt)
 
 
@@ -180,29 +186,31 @@ def execute_operation(op_id: str, mode: str) -> None:
     try:
         service().execute(op_id, mode=mode)
     except LcmError as exc:
-        fail(f"error: {exc}")
+        fail_on(exc)
 
 
 @click.command("delete")
 @click.argument("instance_id")
-def delete(instance_id: str) -> None:
-    """Delete a VNF instance identifier (it must be NOT_INSTANTIATED)."""
+@click.option("--force", is_flag=True, help="Even while its VIM holds resources of it.")
+def delete(instance_id: str, force: bool) -> None:
+    """Delete a VNF instance identifier (it must be NOT_INSTANTIATED; refused while its
+    VIM still holds resources of it, unless --force: they become orphans)."""
     try:
-        service().delete(instance_id=instance_id)
+        service().delete(instance_id=instance_id, force=force)
     except LcmError as exc:
-        fail(f"error: {exc}")
+        fail_on(exc)
     click.echo(f"deleted {instance_id}")
 
 
 @click.command("show")
 @click.argument("instance_id")
-@click.option("--format", "fmt", type=click.Choice(["json", "yaml", "table"]), default="table")
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
 def show(instance_id: str, fmt: str) -> None:
     """Show a VNF instance (SOL003 VnfInstance)."""
     try:
         doc = service().instance(instance_id).doc
     except LcmError as exc:
-        fail(f"error: {exc}")
+        fail_on(exc)
     if fmt != "table":
         emit(doc, fmt)
         return
@@ -234,12 +242,12 @@ def show(instance_id: str, fmt: str) -> None:
 
 
 @click.command("list")
-@click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="table")
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
 def list_instances(fmt: str) -> None:
     """List VNF instances."""
     rows = service().store.instances()
-    if fmt == "json":
-        emit([r.doc for r in rows], "json")
+    if fmt != "table":
+        emit([r.doc for r in rows], fmt)
         return
     console().print(
         table(
@@ -257,19 +265,45 @@ def op_group() -> None:
 
 @op_group.command("show")
 @click.argument("op_id")
-def op_show(op_id: str) -> None:
-    """Show an LCM operation occurrence (SOL003 VnfLcmOpOcc) as JSON."""
+@click.option(
+    "--format", "fmt", type=FORMATS, default=None, help="Default: json (table with --timings)."
+)
+@click.option("--timings", is_flag=True, help="Where the time went (vnfmTimings), per phase.")
+def op_show(op_id: str, fmt: str | None, timings: bool) -> None:
+    """Show an LCM operation occurrence (SOL003 VnfLcmOpOcc)."""
     try:
-        emit(service().operation(op_id), "json")
+        op = service().operation(op_id)
     except LcmError as exc:
-        fail(f"error: {exc}")
+        fail_on(exc)
+    if timings:
+        show_timings(op, fmt or "table")
+        return
+    fmt = fmt or "json"
+    if fmt != "table":
+        emit(op, fmt)
+        return
+    err = (op.get("error") or {}).get("detail")
+    rows = [
+        ["operation", op.get("operation")],
+        ["state", op.get("operationState")],
+        ["instance", op.get("vnfInstanceId")],
+        ["started", op.get("startTime")],
+        ["state entered", op.get("stateEnteredTime")],
+        ["automatic", op.get("isAutomaticInvocation")],
+    ] + ([["error", err]] if err else [])
+    console().print(table(f"operation {op.get('id')}", ["field", "value"], rows))
 
 
 @op_group.command("list")
 @click.option("--instance", "instance_id", default=None)
-def op_list(instance_id: str | None) -> None:
-    """List LCM operation occurrences."""
-    rows = service().store.operations(instance_id)
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+def op_list(instance_id: str | None, fmt: str) -> None:
+    """List LCM operation occurrences (oldest first)."""
+    svc = service()
+    rows = svc.store.operations(instance_id)
+    if fmt != "table":
+        emit([svc.operation(r.id) for r in rows], fmt)
+        return
     console().print(
         table(
             "LCM operations",
@@ -281,7 +315,7 @@ def op_list(instance_id: str | None) -> None:
 
 def _op_task(op_id: str, action: str, quiet: bool, no_wait: bool, fmt: str) -> None:
     svc = service()
-    progress = Progress(console(), quiet or fmt == "json")
+    progress = Progress(progress_console(), quiet or fmt in ("json", "yaml"))
     try:
         if action == "retry":
             op = svc.retry(op_id, on_event=progress, wait=not no_wait)
@@ -290,18 +324,16 @@ def _op_task(op_id: str, action: str, quiet: bool, no_wait: bool, fmt: str) -> N
         else:
             op = svc.fail(op_id)
     except LcmError as exc:
-        fail(f"error: {exc}")
+        fail_on(exc)
     expected = {"retry": "COMPLETED", "rollback": "ROLLED_BACK", "fail": "FAILED"}[action]
     if op["operationState"] == "STARTING" or (no_wait and op["operationState"] == "FAILED_TEMP"):
         click.echo(op["id"])
         return
-    if fmt == "json":
-        emit(op, "json")
-    else:
-        click.echo(f"operation {op['id']} {op['operation']}: {op['operationState']}")
+    summary(op, fmt)
     if op["operationState"] != expected:
         fail(
-            f"error: {(op.get('error') or {}).get('detail', 'the operation did not end ' + expected)}"
+            f"error: {(op.get('error') or {}).get('detail', 'the operation did not end ' + expected)}",
+            ExitCode.FAILED,
         )
 
 
@@ -309,7 +341,7 @@ def _task_command(action: str, doc: str) -> click.Command:
     @click.argument("op_id")
     @click.option("--quiet", "-q", is_flag=True, help="No live progress.")
     @click.option("--no-wait", is_flag=True, help="Return at once.")
-    @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+    @click.option("--format", "fmt", type=RESULT_FORMATS, default="text", show_default=True)
     def command(op_id: str, quiet: bool, no_wait: bool, fmt: str) -> None:
         _op_task(op_id, action, quiet, no_wait, fmt)
 
@@ -332,7 +364,7 @@ def op_cancel(op_id: str, mode: str) -> None:
     try:
         op = service().cancel(op_id, mode)
     except LcmError as exc:
-        fail(f"error: {exc}")
+        fail_on(exc)
     click.echo(
         f"operation {op['id']} {op['operation']}: {op['operationState']}"
         + (" (cancel pending)" if op.get("isCancelPending") else "")
@@ -346,14 +378,14 @@ def op_logs(op_id: str) -> None:
     try:
         doc = service().operation(op_id)
     except LcmError as exc:
-        fail(f"error: {exc}")
+        fail_on(exc)
     artifacts = doc.get("artifactsDir")
     runs_dir = Path(artifacts).parents[2] if artifacts else None
     outputs = (
         sorted(runs_dir.glob("*/artifacts/*/stdout")) if runs_dir and runs_dir.is_dir() else []
     )
     if not outputs:
-        fail(f"error: no output recorded for {op_id}")
+        fail(f"error: no output recorded for {op_id}", ExitCode.NOT_FOUND)
     for stdout in sorted(outputs, key=lambda p: int(p.parent.name.split("-", 1)[0])):
         click.echo(f"===== run {stdout.parent.name}")
         click.echo(stdout.read_text(errors="replace"), nl=False)
@@ -365,12 +397,15 @@ def op_logs(op_id: str) -> None:
     "--requests", default=12, show_default=True, help="HTTP requests to send through the LB."
 )
 @click.option("--quiet", "-q", is_flag=True, help="No task-by-task progress.")
-def demo(level: str, requests: int, quiet: bool) -> None:
-    """Run webfarm's whole lifecycle on the local VIM and check it serves traffic."""
+@click.option("--cnf", is_flag=True, help="The sample CNF webfarm-cnf on the podman VIM instead.")
+def demo(level: str, requests: int, quiet: bool, cnf: bool) -> None:
+    """Run webfarm's whole lifecycle on the local VIM (--cnf: webfarm-cnf on podman), checked."""
     from vnfm_runner.demo import DemoFailed, run_demo
+    from vnfm_runner.demo_cnf import run_cnf_demo
 
     out = console()
     try:
-        run_demo(service(), out, lambda: Progress(out, quiet), level=level, requests=requests)
+        run = run_cnf_demo if cnf else run_demo
+        run(service(), out, lambda: Progress(out, quiet), level=level, requests=requests)
     except (DemoFailed, LcmError, PackageError) as exc:
-        fail(f"demo failed: {exc}")
+        fail(f"demo failed: {exc}", code_of(exc) if isinstance(exc, LcmError) else ExitCode.FAILED)

@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from vnfm_runner.cli.lcm_cmds import finish, load_request, service
-from vnfm_runner.cli.output import console, fail
+from vnfm_runner.cli.output import RESULT_FORMATS, fail_on, invalid, progress_console
 from vnfm_runner.cli.progress import Progress
 from vnfm_runner.core import PackageError
 from vnfm_runner.errors import LcmError
@@ -33,7 +33,7 @@ def _common(func: Any) -> Any:
                 "--no-wait", is_flag=True, help="Print the operation id and return at once."
             ),
             click.option("--quiet", "-q", is_flag=True, help="No live progress."),
-            click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text"),
+            click.option("--format", "fmt", type=RESULT_FORMATS, default="text", show_default=True),
         ]
     ):
         func = option(func)
@@ -48,11 +48,11 @@ def _run(instance_id: str, operation: str, request: dict[str, Any], opts: dict[s
             instance_id=instance_id,
             operation=operation,
             request=request,
-            on_event=Progress(console(), opts["quiet"] or opts["fmt"] == "json"),
+            on_event=Progress(progress_console(), opts["quiet"] or opts["fmt"] in ("json", "yaml")),
             wait=not opts["no_wait"],
         )
     except (LcmError, PackageError) as exc:
-        fail(f"error: {exc}")
+        fail_on(exc)
     finish(op, opts["fmt"])
 
 
@@ -76,7 +76,7 @@ def scale(
         if value is not None:
             request[key] = value
     if "type" not in request or "aspectId" not in request:
-        fail("error: give --type and --aspect (or type and aspectId in --params)")
+        invalid("error: give --type and --aspect (or type and aspectId in --params)")
     _run(instance_id, "SCALE", request, opts)
 
 
@@ -96,7 +96,7 @@ def scale_to_level(
 ) -> None:
     """Scale a VNF to an instantiation level or to a level per aspect."""
     if level_id and aspects:
-        fail("error: give --level or --aspect, not both")
+        invalid("error: give --level or --aspect, not both")
     request = load_request(params_file)
     if level_id:
         request["instantiationLevelId"] = level_id
@@ -105,7 +105,7 @@ def scale_to_level(
         for item in aspects:
             name, sep, value = item.partition("=")
             if not sep or not value.strip().isdigit():
-                fail(f"error: --aspect {item!r}: expected ASPECT=LEVEL, e.g. web=2")
+                invalid(f"error: --aspect {item!r}: expected ASPECT=LEVEL, e.g. web=2")
             infos.append({"aspectId": name, "scaleLevel": int(value)})
         request["scaleInfo"] = infos
     _run(instance_id, "SCALE_TO_LEVEL", request, opts)
@@ -130,7 +130,7 @@ def change_flavour(
     if level_id:
         request["instantiationLevelId"] = level_id
     if "newFlavourId" not in request:
-        fail("error: give --flavour (or newFlavourId in --params)")
+        invalid("error: give --flavour (or newFlavourId in --params)")
     _run(instance_id, "CHANGE_FLAVOUR", request, opts)
 
 
@@ -162,7 +162,7 @@ def operate(
     if vnfcs:
         request["vnfcInstanceId"] = list(vnfcs)
     if "changeStateTo" not in request:
-        fail("error: give --state (or changeStateTo in --params)")
+        invalid("error: give --state (or changeStateTo in --params)")
     _run(instance_id, "OPERATE", request, opts)
 
 
@@ -194,7 +194,7 @@ def change_ext_conn(instance_id: str, params_file: str | None, **opts: Any) -> N
     """Change the external connectivity of a VNF (--params: ChangeExtVnfConnectivityRequest)."""
     request = load_request(params_file)
     if not request.get("extVirtualLinks"):
-        fail("error: --params must give extVirtualLinks")
+        invalid("error: --params must give extVirtualLinks")
     _run(instance_id, "CHANGE_EXT_CONN", request, opts)
 
 
@@ -210,7 +210,7 @@ def change_package(
     if vnfd_id:
         request["vnfdId"] = vnfd_id
     if "vnfdId" not in request:
-        fail("error: give --vnfd-id (or vnfdId in --params)")
+        invalid("error: give --vnfd-id (or vnfdId in --params)")
     _run(instance_id, "CHANGE_VNFPKG", request, opts)
 
 
@@ -243,10 +243,10 @@ def modify(
     for item in assignments:
         key, sep, value = item.partition("=")
         if not sep or not key:
-            fail(f"error: --set {item!r}: expected KEY=VALUE")
+            invalid(f"error: --set {item!r}: expected KEY=VALUE")
         request.setdefault("metadata", {})[key] = value
     if not request:
-        fail("error: nothing to modify (give --name, --description, --set or --params)")
+        invalid("error: nothing to modify (give --name, --description, --set or --params)")
     _run(instance_id, "MODIFY_INFO", request, opts)
 
 
@@ -256,7 +256,7 @@ def modify(
 @click.option("--params", "params_file", type=click.Path(), help="Parameters (JSON or YAML).")
 @click.option("--no-wait", is_flag=True, help="Print the operation id and return at once.")
 @click.option("--quiet", "-q", is_flag=True, help="No live progress.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option("--format", "fmt", type=RESULT_FORMATS, default="text", show_default=True)
 def run_operation(
     instance_id: str, name: str, params_file: str | None, no_wait: bool, quiet: bool, fmt: str
 ) -> None:
@@ -266,11 +266,11 @@ def run_operation(
             instance_id=instance_id,
             name=name,
             params=load_request(params_file),
-            on_event=Progress(console(), quiet or fmt == "json"),
+            on_event=Progress(progress_console(), quiet or fmt in ("json", "yaml")),
             wait=not no_wait,
         )
     except (LcmError, PackageError) as exc:
-        fail(f"error: {exc}")
+        fail_on(exc)
     finish(op, fmt)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from vnfm_runner.cli.output import FORMATS, console, emit, fail, table
+from vnfm_runner.cli.output import FORMATS, console, emit, fail_on, invalid, table
 from vnfm_runner.core import (
     PackageError,
     PlanError,
@@ -26,18 +26,39 @@ def package_group() -> None:
 
 @package_group.command("validate")
 @click.argument("path", type=click.Path())
-def validate(path: str) -> None:
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Dangling references in parts a deployment may not use are errors, not warnings.",
+)
+def validate(path: str, strict: bool) -> None:
     """Check a package; print one FILE:LINE: message line per problem."""
     try:
-        model, warnings = load_vnf(path)
+        model, warnings = load_vnf(path, strict=strict)
     except PackageError as exc:
-        fail([str(p) for p in exc.problems])
+        invalid([str(p) for p in exc.problems])
     for w in warnings:
         click.echo(str(w), err=True)
     click.echo(
         f"{path}: valid VNF package, vnfdId {model.vnfd_id}, flavours "
         + ", ".join(f.id for f in model.flavours)
     )
+
+
+@package_group.command("onboard")
+@click.argument("path", type=click.Path())
+def onboard(path: str) -> None:
+    """Validate a package and store it; print its vnfdId."""
+    from vnfm_runner.cli.services import packages
+    from vnfm_runner.errors import LcmError
+
+    try:
+        row = packages().onboard_path(path)
+    except PackageError as exc:
+        invalid([str(p) for p in exc.problems])
+    except LcmError as exc:  # its vnfdId is onboarded with other content
+        fail_on(exc)
+    click.echo(row.vnfd_id)
 
 
 @package_group.command("show")
@@ -49,7 +70,7 @@ def show(path: str, fmt: str, full: bool) -> None:
     try:
         model, _warnings = load_vnf(path)
     except PackageError as exc:
-        fail([str(p) for p in exc.problems])
+        invalid([str(p) for p in exc.problems])
     summary = package_summary(model)
     if full:
         summary["model"] = to_json(model)
@@ -106,6 +127,23 @@ def show(path: str, fmt: str, full: bool) -> None:
                     ],
                 )
             )
+        if fl.get("vnfIndicators"):
+            out.print(
+                table(
+                    "VNF indicators (vnfind/v1)",
+                    ["indicator", "name", "source", "valued by", "period s"],
+                    [
+                        [
+                            i["id"],
+                            i["name"] or "",
+                            i["source"],
+                            i["prometheus"] or " ".join(i["command"]) or "-",
+                            i["periodS"],
+                        ]
+                        for i in fl["vnfIndicators"]
+                    ],
+                )
+            )
         ops = [o["name"] for o in fl["lcmOperations"] if o["implementation"]]
         out.print(
             f"virtual links: {', '.join(vl['id'] for vl in fl['virtualLinks']) or '-'}; "
@@ -121,7 +159,7 @@ def _parse_aspects(values: tuple[str, ...]) -> dict[str, int] | None:
     for item in values:
         name, sep, level = item.partition("=")
         if not sep or not name or not level.strip().isdigit():
-            fail(f"--aspect {item!r}: expected ASPECT=LEVEL, e.g. web=2")
+            invalid(f"--aspect {item!r}: expected ASPECT=LEVEL, e.g. web=2")
         levels[name] = int(level)
     return levels
 
@@ -139,9 +177,7 @@ def _parse_aspects(values: tuple[str, ...]) -> dict[str, int] | None:
     show_default=True,
     help="VNF instance id the names and addresses derive from.",
 )
-@click.option(
-    "--format", "fmt", type=click.Choice(["json", "table"]), default="table", show_default=True
-)
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
 def plan_cmd(
     path: str,
     flavour_id: str,
@@ -152,18 +188,18 @@ def plan_cmd(
 ) -> None:
     """Show the desired state (the plan) of an instance of a package."""
     if level_id and aspects:
-        fail("give either --level or --aspect, not both")
+        invalid("give either --level or --aspect, not both")
     try:
         model, _warnings = load_vnf(path)
         result = plan(
             model, PlanRequest(instance_id, flavour_id, level_id, _parse_aspects(aspects))
         )
     except PackageError as exc:
-        fail([str(p) for p in exc.problems])
+        invalid([str(p) for p in exc.problems])
     except PlanError as exc:
-        fail(f"error: {exc}")
-    if fmt == "json":
-        emit(result, "json")
+        invalid(f"error: {exc}")
+    if fmt != "table":
+        emit(result, fmt)
         return
     render_plan(result)
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 
-from vnfm_runner.cli.output import fail
+from vnfm_runner.cli.output import invalid
 
 
 @click.command("serve")
@@ -31,7 +33,7 @@ def serve(host: str, port: int, workers: int | None, log_level: str) -> None:
 
     settings = ApiSettings() if workers is None else ApiSettings(workers=workers)
     if bool(settings.tls_cert) != bool(settings.tls_key):
-        fail("error: set both VNFM_TLS_CERT and VNFM_TLS_KEY, or neither")
+        invalid("error: set both VNFM_TLS_CERT and VNFM_TLS_KEY, or neither")
     if not (
         settings.api_anonymous
         or (settings.api_user and settings.api_password)
@@ -42,6 +44,11 @@ def serve(host: str, port: int, workers: int | None, log_level: str) -> None:
             "VNFM_OAUTH_CLIENTS): every request will get 401",
             err=True,
         )
+    # where the embedded Prometheus scrapes /metrics and Alertmanager posts its alerts
+    here = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    os.environ.setdefault(
+        "VNFM_SELF_ADDRESS", f"[{here}]:{port}" if ":" in here else f"{here}:{port}"
+    )
     app = create_app(settings)
     uvicorn.run(
         app,

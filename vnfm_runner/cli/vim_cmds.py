@@ -8,7 +8,7 @@ import click
 import yaml
 
 from vnfm_runner.cli.lcm_cmds import service
-from vnfm_runner.cli.output import console, emit, fail, table
+from vnfm_runner.cli.output import FORMATS, console, emit, fail_on, invalid, table
 from vnfm_runner.errors import VIM_TYPES, VimConfigError
 
 
@@ -72,7 +72,7 @@ def add(
             options=extra,
         )
     except VimConfigError as exc:
-        fail(f"error: {exc}")
+        fail_on(exc)
     click.echo(name)
 
 
@@ -81,18 +81,18 @@ def _pairs(items: tuple[str, ...], flag: str) -> dict[str, str]:
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key:
-            fail(f"error: {flag} {item!r}: expected KEY=VALUE")
+            invalid(f"error: {flag} {item!r}: expected KEY=VALUE")
         out[key] = value
     return out
 
 
 @vim_group.command("list")
-@click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="table")
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
 def list_vims(fmt: str) -> None:
     """List registered VIMs."""
     vims = service().vims.list()
-    if fmt == "json":
-        emit(vims, "json")
+    if fmt != "table":
+        emit(vims, fmt)
         return
     console().print(
         table(
@@ -105,12 +105,13 @@ def list_vims(fmt: str) -> None:
 
 @vim_group.command("show")
 @click.argument("name")
-def show(name: str) -> None:
+@click.option("--format", "fmt", type=click.Choice(["json", "yaml"]), default="json")
+def show(name: str, fmt: str) -> None:
     """Show a VIM (secrets are never shown)."""
     try:
-        emit(service().vims.show(name), "json")
+        emit(service().vims.show(name), fmt)
     except VimConfigError as exc:
-        fail(f"error: {exc}")
+        fail_on(exc)
 
 
 @vim_group.command("remove")
@@ -120,5 +121,5 @@ def remove(name: str) -> None:
     try:
         service().vims.remove(name)
     except VimConfigError as exc:
-        fail(f"error: {exc}")
+        fail_on(exc)
     click.echo(f"removed {name}")

@@ -3,28 +3,31 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from vnfm_runner import records
-from vnfm_runner.core import CUSTOM, STEP_OPERATIONS, VnfModel
+from vnfm_runner.core import STEP_OPERATIONS, VnfModel
+from vnfm_runner.domain import Operation, OperationState, spec
 from vnfm_runner.errors import LcmError
-from vnfm_runner.executor import EventSink
+from vnfm_runner.lcm import lookup
 from vnfm_runner.lcm.failures import fail
 from vnfm_runner.lcm.hooks import plan_flavour
+from vnfm_runner.lcm.ports import Attempt, Ports
+from vnfm_runner.lcm.recording import run, start, transition
 from vnfm_runner.secrets import redact
 from vnfm_runner.store.tables import InstanceRow, OperationRow
 
-if TYPE_CHECKING:
-    from vnfm_runner.lcm.service import Vnfm
+SPEC = spec(Operation.CUSTOM)
 
 
-def start(svc: Vnfm, *, instance_id: str, name: str, params: dict[str, Any]) -> OperationRow:
+def begin(ports: Ports, *, instance_id: str, name: str, params: dict[str, Any]) -> OperationRow:
     """The STARTING LcmOpOcc of an operation the package defines; LcmError otherwise."""
-    instance = svc._instantiated(instance_id)
-    _pkg, model = svc._package_for(instance)
+    instance = lookup.instantiated(ports, instance_id)
+    _pkg, model = lookup.package_for(ports, instance)
     op_def = _definition(model, instance, name)
     request = {"name": name, "interface": op_def.interface, "params": params}
-    return svc._start(instance, CUSTOM, redact(request), {"playbook": op_def.artifact_file})
+    execution = {"playbook": op_def.artifact_file}
+    return start(ports, instance, Operation.CUSTOM, redact(request), execution)
 
 
 def _definition(model: VnfModel, instance: InstanceRow, name: str) -> Any:
@@ -38,30 +41,30 @@ def _definition(model: VnfModel, instance: InstanceRow, name: str) -> Any:
     return found
 
 
-def execute(svc: Vnfm, op: OperationRow, on_event: EventSink | None) -> None:
-    instance = svc.instance(op.vnf_instance_id)
-    pkg, _model = svc._package_for(instance)
+def execute(ports: Ports, op: OperationRow, attempt: Attempt) -> None:
+    instance = lookup.instance(ports, op.vnf_instance_id)
+    pkg, _model = lookup.package_for(ports, instance)
     playbook = (op.doc.get("vnfmExecution") or {}).get("playbook")
     before = records.current_resources(instance.doc)
-    svc._set_state(op, "PROCESSING")
-    result = svc._run(
+    transition(ports, op, OperationState.PROCESSING)
+    result = run(
+        ports,
         op,
-        "custom_operation.yml",
-        trusted={
+        attempt,
+        SPEC.playbook,
+        variables={
             "vnfm_vnf_instance_id": instance.id,
             "vnfm_package_dir": pkg.path,
             "vnfm_custom_playbook": str(Path(pkg.path) / str(playbook)),
-            "vnfm_operation": CUSTOM,
-        },
-        untrusted={
+            "vnfm_operation": str(Operation.CUSTOM),
             "vnfm_request": op.doc["operationParams"],
+            "vnfm_vnf_configurable_properties": records.configurable_properties(instance.doc, {}),
             "vnfm_current_plan": instance.desired_state or {},
             "vnfm_resources": before,
             "vnfm_additional_params": op.doc["operationParams"].get("params") or {},
         },
-        on_event=on_event,
     )
     if result.ok:
-        svc._set_state(op, "COMPLETED", playbookRuns=result.playbook_runs)
+        transition(ports, op, OperationState.COMPLETED, playbookRuns=result.playbook_runs)
     else:
-        fail(svc, op, result, "custom operation")
+        fail(ports, op, result, "custom operation")

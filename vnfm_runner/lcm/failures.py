@@ -2,34 +2,34 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from vnfm_runner import records
+from vnfm_runner.domain import CancelMode, OperationState
 from vnfm_runner.executor import RunResult
+from vnfm_runner.lcm.ports import Ports
+from vnfm_runner.lcm.recording import transition
 from vnfm_runner.store.tables import OperationRow
 
-if TYPE_CHECKING:
-    from vnfm_runner.lcm.service import Vnfm
 
-
-def fail(svc: Vnfm, op: OperationRow, result: RunResult, what: str) -> None:
+def fail(ports: Ports, op: OperationRow, result: RunResult, what: str) -> None:
     """FAILED_TEMP with the failure (or the cancellation) described."""
     if result.status == "canceled":
         # the request is in the store (op.doc is this engine's copy, from before it)
-        mode = svc.store.cancel_mode(op.id) or "FORCEFUL"
+        mode = ports.records.cancel_mode(op.id) or CancelMode.FORCEFUL
         error = records.problem("operation cancelled", f"{what} was cancelled ({mode})", status=409)
     else:
         error = failure(result, what)
-    svc._set_state(op, "FAILED_TEMP", error=error, isCancelPending=False)
+    transition(ports, op, OperationState.FAILED_TEMP, error=error, isCancelPending=False)
 
 
-def rollback_failed(svc: Vnfm, op: OperationRow, result: RunResult) -> None:
+def rollback_failed(ports: Ports, op: OperationRow, result: RunResult) -> None:
     """FAILED_TEMP again, keeping the operation's own error beside the rollback's."""
     original = dict(op.doc.get("error") or {})
     error = {**original, "rollbackError": failure(result, "rollback")}
     if not original:
         error = failure(result, "rollback")
-    svc._set_state(op, "FAILED_TEMP", error=error, isCancelPending=False)
+    transition(ports, op, OperationState.FAILED_TEMP, error=error, isCancelPending=False)
 
 
 def failure(result: RunResult, what: str) -> dict[str, Any]:

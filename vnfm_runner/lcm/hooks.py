@@ -6,14 +6,14 @@ from pathlib import Path
 from typing import Any
 
 from vnfm_runner.core import VnfModel
-from vnfm_runner.paths import PLAYBOOKS_DIR
+from vnfm_runner.paths import RUNNER_PLAYBOOKS_DIR
 
 
 def hook_playbooks(
     model: VnfModel, flavour_id: str, names: list[str], enabled: bool, package_dir: str
 ) -> dict[str, str]:
     """Hook name -> playbook: the package's own where the flavour has one, else a no-op."""
-    hooks = {name: str(PLAYBOOKS_DIR / "hooks" / "noop.yml") for name in names}
+    hooks = {name: str(RUNNER_PLAYBOOKS_DIR / "hooks" / "noop.yml") for name in names}
     flavour = model.flavour(flavour_id)
     if not enabled or flavour is None:
         return hooks

@@ -2,144 +2,176 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from vnfm_runner import records
 from vnfm_runner.core import PlanError, PlanRequest, plan
-from vnfm_runner.errors import LcmError
-from vnfm_runner.executor import EventSink
+from vnfm_runner.domain import InstantiationState, Operation, OperationState, spec
+from vnfm_runner.errors import LcmError, VimConfigError
+from vnfm_runner.lcm import lookup
 from vnfm_runner.lcm.documents import vnf_info
 from vnfm_runner.lcm.failures import fail, rollback_failed
 from vnfm_runner.lcm.grant import ask_grant
 from vnfm_runner.lcm.hooks import hook_playbooks, hooks_enabled
+from vnfm_runner.lcm.modification import check_switches
+from vnfm_runner.lcm.ports import Attempt, Ports
+from vnfm_runner.lcm.recording import InstanceChange, run, start, transition
 from vnfm_runner.secrets import redact
 from vnfm_runner.store.tables import OperationRow
 from vnfm_runner.vims import VimTarget
 
-if TYPE_CHECKING:
-    from vnfm_runner.lcm.service import Vnfm
+SPEC = spec(Operation.INSTANTIATE)
 
 
-def start(
-    svc: Vnfm,
+def resolve_vim(ports: Ports, name: str | None, request: dict[str, Any], default: str) -> VimTarget:
+    """The VIM a request names (or the default one), usable here; 422 otherwise."""
+    try:
+        target = ports.vims.resolve(name, request.get("vimConnectionInfo"), default)
+        ports.preflight(target)  # before anything is recorded
+        return target
+    except VimConfigError as exc:
+        raise LcmError(str(exc), 422) from None
+
+
+def begin(
+    ports: Ports,
     *,
     instance_id: str,
     request: dict[str, Any],
     vim_name: str | None,
+    default_vim: str,
     auto_rollback: bool,
 ) -> OperationRow:
     """The STARTING LcmOpOcc of a request that can be done; LcmError otherwise."""
-    instance = svc._idle_instance(instance_id)
-    if instance.instantiation_state != "NOT_INSTANTIATED":
+    instance = lookup.idle_instance(ports, instance_id)
+    if instance.instantiation_state != InstantiationState.NOT_INSTANTIATED:
         raise LcmError(f"VNF instance {instance_id} is already INSTANTIATED")
-    _pkg, model = svc._package_for(instance)
+    _pkg, model = lookup.package_for(ports, instance)
     if not isinstance(request.get("flavourId"), str):
         raise LcmError("the request needs flavourId", 400)
-    target = svc.resolve_vim(vim_name, request)  # an unknown VIM is refused now
+    check_switches(request)
+    target = resolve_vim(ports, vim_name, request, default_vim)  # an unknown VIM is refused now
+    containers = model.deployment_kind == "container"
+    if containers and not target.driver.runs_containers:  # the driver registry says
+        raise LcmError(
+            f"VNF package {model.vnfd_id} deploys containers (Kubernetes manifests or Helm "
+            f"charts); VIM {target.name!r} ({target.vim_type}) runs virtual machines: "
+            "instantiate it on a container VIM (kubernetes, podman)",
+            422,
+        )
+    if target.driver.runs_containers and not containers:
+        raise LcmError(
+            f"VNF package {model.vnfd_id} deploys virtual machines; VIM {target.name!r} "
+            f"({target.vim_type}) runs containers: instantiate it on a VM VIM",
+            422,
+        )
     try:  # refuse a bad request before anything runs or changes
         plan(model, plan_request(instance_id, request))
     except PlanError as exc:
         raise LcmError(str(exc), 422) from None
-    return svc._start(
+    return start(
+        ports,
         instance,
-        "INSTANTIATE",
+        Operation.INSTANTIATE,
         redact(request),
-        {"vim": svc.vims.seal(target), "autoRollback": auto_rollback},
+        {"vim": ports.vims.seal(target), "autoRollback": auto_rollback},
     )
 
 
-def execute(svc: Vnfm, op: OperationRow, on_event: EventSink | None) -> None:
-    instance = svc.instance(op.vnf_instance_id)
-    pkg, model = svc._package_for(instance)
+def execute(ports: Ports, op: OperationRow, attempt: Attempt) -> None:
+    instance = lookup.instance(ports, op.vnf_instance_id)
+    pkg, model = lookup.package_for(ports, instance)
     request = op.doc["operationParams"]
     execution = op.doc.get("vnfmExecution") or {}
-    target = svc.vims.unseal(execution.get("vim"))
+    target = ports.vims.unseal(execution.get("vim"))
     flavour_id = request["flavourId"]
     with_hooks = hooks_enabled(request)
-    hooks = hook_playbooks(
-        model, flavour_id, ["instantiate_start", "instantiate_end"], with_hooks, pkg.path
-    )
+    hooks = hook_playbooks(model, flavour_id, SPEC.hooks("start", "end"), with_hooks, pkg.path)
     try:
         desired = plan(model, plan_request(instance.id, request))
     except PlanError as exc:  # the package changed under us: say so, change nothing
-        svc._set_state(op, "FAILED_TEMP", error=records.problem("cannot plan", str(exc), 422))
+        error = records.problem("cannot plan", str(exc), 422)
+        transition(ports, op, OperationState.FAILED_TEMP, error=error)
         return
-    vim_mapping = ask_grant(svc, op, instance, None, desired)
+    vim_mapping = ask_grant(ports, op, instance, None, desired)
     if vim_mapping is None:
         return
-    svc._set_state(op, "PROCESSING")
-    result = svc._run(
+    transition(ports, op, OperationState.PROCESSING)
+    result = run(
+        ports,
         op,
-        "instantiate.yml",
-        trusted={
+        attempt,
+        SPEC.playbook,
+        variables={
             "vnfm_vnf_instance_id": instance.id,
             "vnfm_package_dir": pkg.path,
             "vnfm_hooks": hooks,
-            "vnfm_operation": "INSTANTIATE",
+            "vnfm_operation": str(Operation.INSTANTIATE),
             "vnfm_vim_mapping": vim_mapping,
-        },
-        untrusted={
             "vnfm_request": request,
+            "vnfm_vnf_configurable_properties": records.configurable_properties(
+                instance.doc, request
+            ),
             "vnfm_vim": target.connection,
             "vnfm_additional_params": request.get("additionalParams") or {},
         },
         credentials=target.credentials,
-        on_event=on_event,
     )
     stats = result.stats.get("vnfm_result") or {}
     if result.ok and stats.get("plan"):
         resources = stats.get("resources") or {}
         doc = dict(instance.doc)
-        doc["instantiationState"] = "INSTANTIATED"
+        doc["instantiationState"] = str(InstantiationState.INSTANTIATED)
         doc["instantiatedVnfInfo"] = vnf_info(model, stats["plan"], resources)
         doc["vimConnectionInfo"] = {target.name: target.sol003()}
         doc["extensions"] = {**(doc.get("extensions") or {}), "vnfmHooks": with_hooks}
-        svc.store.update_instance(
-            instance.id,
-            instantiation_state="INSTANTIATED",
-            doc=doc,
-            desired_state=stats["plan"],
-            vim=svc.vims.seal(target),
-        )
-        svc.store.update_operation(op.id, desired_after=stats["plan"])
-        svc._set_state(
+        if isinstance(request.get("vnfConfigurableProperties"), dict):  # isAutohealEnabled...
+            props = {**(doc.get("vnfConfigurableProperties") or {})}
+            doc["vnfConfigurableProperties"] = {**props, **request["vnfConfigurableProperties"]}
+        transition(
+            ports,
             op,
-            "COMPLETED",
+            OperationState.COMPLETED,
+            instance=InstanceChange(
+                doc=doc,
+                instantiation_state=InstantiationState.INSTANTIATED,
+                desired_state=stats["plan"],
+                vim=ports.vims.seal(target),
+            ),
+            desired_after=stats["plan"],
             resourceChanges=records.resource_changes({}, resources),
             hooksRun=with_hooks,
             playbookRuns=result.playbook_runs,
         )
         return
-    fail(svc, op, result, "instantiate")
+    fail(ports, op, result, "instantiate")
     if execution.get("autoRollback", True) and result.status != "canceled":
-        rollback_to_empty(svc, op, instance.id, target, on_event)
+        rollback_to_empty(ports, op, attempt)
 
 
-def rollback_to_empty(
-    svc: Vnfm, op: OperationRow, instance_id: str, target: VimTarget, on_event: EventSink | None
-) -> None:
+def rollback_to_empty(ports: Ports, op: OperationRow, attempt: Attempt) -> None:
     """Rollback of a failed instantiation: desired state empty, no hooks."""
-    svc._set_state(op, "ROLLING_BACK")
-    result = svc._run(
+    target = ports.vims.unseal((op.doc.get("vnfmExecution") or {}).get("vim"))
+    transition(ports, op, OperationState.ROLLING_BACK)
+    result = run(
+        ports,
         op,
-        "terminate.yml",
-        trusted={
-            "vnfm_vnf_instance_id": instance_id,
+        attempt,
+        spec(Operation.TERMINATE).playbook,
+        variables={
+            "vnfm_vnf_instance_id": op.vnf_instance_id,
             "vnfm_hooks": {},
-            "vnfm_operation": "TERMINATE",
-        },
-        untrusted={
+            "vnfm_operation": str(Operation.TERMINATE),
             "vnfm_vim": target.connection,
             "vnfm_resources": {},
         },
         credentials=target.credentials,
-        on_event=on_event,
         suffix="-rollback",
     )
     if result.ok:
-        svc._set_state(op, "ROLLED_BACK")
+        transition(ports, op, OperationState.ROLLED_BACK)
     else:
-        rollback_failed(svc, op, result)
+        rollback_failed(ports, op, result)
 
 
 def plan_request(instance_id: str, request: dict[str, Any]) -> PlanRequest:

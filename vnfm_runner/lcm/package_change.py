@@ -8,40 +8,44 @@ rollback is a rolling change back to the old package.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from vnfm_runner import records
+from vnfm_runner.domain import Operation, OperationState, spec
 from vnfm_runner.errors import LcmError
-from vnfm_runner.executor import EventSink
+from vnfm_runner.lcm import lookup
 from vnfm_runner.lcm.documents import vnf_info
 from vnfm_runner.lcm.failures import rollback_failed
 from vnfm_runner.lcm.hooks import hook_playbooks, hooks_enabled, plan_flavour
+from vnfm_runner.lcm.ports import Attempt, Ports
+from vnfm_runner.lcm.recording import InstanceChange, run, transition
 from vnfm_runner.store.tables import InstanceRow, OperationRow, PackageRow
 
-if TYPE_CHECKING:
-    from vnfm_runner.lcm.service import Vnfm
+SPEC = spec(Operation.CHANGE_VNFPKG)
 
 
-def target_package(svc: Vnfm, request: dict[str, Any]) -> PackageRow:
+def target_package(ports: Ports, request: dict[str, Any]) -> PackageRow:
     """The onboarded package the request changes to (422 when there is none)."""
-    target = svc.store.package_by_vnfd(str(request.get("vnfdId")))
+    target = ports.records.package_by_vnfd(str(request.get("vnfdId")))
     if target is None:
         raise LcmError(f"no onboarded package has vnfdId {request.get('vnfdId')}", 422)
     return target
 
 
-def plan_args(svc: Vnfm, instance: InstanceRow, operation: str, package_dir: str) -> dict[str, Any]:
+def plan_args(
+    ports: Ports, instance: InstanceRow, operation: str, package_dir: str
+) -> dict[str, Any]:
     """decide_plan's extra arguments for CHANGE_VNFPKG: the package the VNF runs now."""
-    if operation != "CHANGE_VNFPKG":
+    if operation != Operation.CHANGE_VNFPKG:
         return {}
-    _current, current_model = svc._package_for(instance)
+    _current, current_model = lookup.package_for(ports, instance)
     return {"current_model": current_model, "package_dir": package_dir}
 
 
-def playbook_vars(svc: Vnfm, instance: InstanceRow, request: dict[str, Any]) -> dict[str, Any]:
-    """The change's trusted extra vars: the package the VNF runs now, to compare."""
+def playbook_vars(ports: Ports, instance: InstanceRow, request: dict[str, Any]) -> dict[str, Any]:
+    """The change's own extra vars: the package the VNF runs now, to compare."""
     return {
-        "vnfm_current_package_dir": svc._package_for(instance)[0].path,
+        "vnfm_current_package_dir": lookup.package_for(ports, instance)[0].path,
         # The batch steps are package code, like hooks: a VNF instantiated without
         # hooks (no data plane) gets its VNFCs recreated batch by batch, no step.
         "vnfm_package_steps": hooks_enabled(request, instance.doc),
@@ -63,9 +67,7 @@ def with_replaced(
     return {**changes, "affectedVnfcs": vnfcs}
 
 
-def rollback(
-    svc: Vnfm, op: OperationRow, instance: InstanceRow, on_event: EventSink | None
-) -> None:
+def rollback(ports: Ports, op: OperationRow, instance: InstanceRow, attempt: Attempt) -> None:
     """Rollback of CHANGE_VNFPKG: a rolling change back to the package the VNF had.
 
     The VNFCs of the changed VDUs may run either package: every one of them is
@@ -74,8 +76,8 @@ def rollback(
     """
     before = op.desired_before or {}
     # the instance's package changes on completion only
-    pkg, model = svc._package_for(instance)
-    failed_pkg = svc.store.package(str((op.doc.get("vnfmExecution") or {}).get("packageId")))
+    pkg, model = lookup.package_for(ports, instance)
+    failed_pkg = ports.records.package(str((op.doc.get("vnfmExecution") or {}).get("packageId")))
     params = op.doc["operationParams"].get("additionalParams") or {}
     # Back with the old package's own steps, in batches of the same size.
     back: dict[str, Any] = {k: params[k] for k in ("batchSize",) if k in params}
@@ -84,24 +86,24 @@ def rollback(
     hooks = hook_playbooks(
         model,
         plan_flavour(before),
-        ["change_current_package_rollback"],
+        SPEC.hooks("rollback"),
         with_hooks,
         pkg.path,
     )
-    target = svc.vims.unseal(instance.vim)
-    svc._set_state(op, "ROLLING_BACK")
-    result = svc._run(
+    target = ports.vims.unseal(instance.vim)
+    transition(ports, op, OperationState.ROLLING_BACK)
+    result = run(
+        ports,
         op,
-        "change_vnfpkg.yml",
-        trusted={
+        attempt,
+        SPEC.playbook,
+        variables={
             "vnfm_vnf_instance_id": instance.id,
             "vnfm_package_dir": pkg.path,
             "vnfm_current_package_dir": failed_pkg.path if failed_pkg else pkg.path,
-            "vnfm_hooks": {"change_current_package_end": hooks["change_current_package_rollback"]},
+            "vnfm_hooks": {SPEC.hooks("end")[0]: hooks[SPEC.hooks("rollback")[0]]},
             "vnfm_package_steps": with_hooks,
             "vnfm_operation": op.operation,
-        },
-        untrusted={
             "vnfm_request": request,
             "vnfm_current_plan": before,
             "vnfm_vim": target.connection,
@@ -109,26 +111,20 @@ def rollback(
             "vnfm_additional_params": back,
         },
         credentials=target.credentials,
-        on_event=on_event,
         suffix="-rollback",
     )
     stats = result.stats.get("vnfm_result") or {}
     if not result.ok or not stats.get("plan"):
-        rollback_failed(svc, op, result)
+        rollback_failed(ports, op, result)
         return
     doc = dict(instance.doc)
     doc["instantiatedVnfInfo"] = vnf_info(model, stats["plan"], stats.get("resources") or {})
     doc.update(records.package_fields(pkg.summary, pkg.id))
-    svc.store.update_instance(
-        instance.id,
-        doc=doc,
-        desired_state=stats["plan"],
-        package_id=pkg.id,
-        vnfd_id=pkg.vnfd_id,
-    )
-    svc._set_state(
+    transition(
+        ports,
         op,
-        "ROLLED_BACK",
+        OperationState.ROLLED_BACK,
+        instance=InstanceChange(doc=doc, desired_state=stats["plan"], package=pkg),
         playbookRuns=result.playbook_runs,
         vnfcChanges=stats.get("vnfcChanges"),
     )

@@ -12,18 +12,18 @@ import signal
 import threading
 from types import FrameType
 
+from vnfm_runner.bootstrap import open_store
 from vnfm_runner.notify.config import NotifySettings
 from vnfm_runner.notify.subscriptions import SubscriptionRegistry
 from vnfm_runner.notify.worker import DeliveryWorker
 from vnfm_runner.secrets import SecretBox
 from vnfm_runner.settings import Settings
-from vnfm_runner.store.db import Store
 
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     settings = Settings()
-    store = Store(settings.db_url)
+    store = open_store(settings.db_url)  # migrated, like every process opening it
     worker = DeliveryWorker(
         store, SubscriptionRegistry(store, SecretBox(settings.home)), NotifySettings()
     ).start()

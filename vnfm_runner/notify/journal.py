@@ -90,6 +90,17 @@ class Journal:
         session.info.pop(_WROTE, None)
 
 
+def announce(session: Session, api: str, make: Callable[[], Event]) -> int:
+    """Write the notifications of an event its maker announces itself, in the maker's
+    transaction: changes no flush shows (an alarm list rebuilt) or whose meaning only
+    the maker knows (an alarm raised, changed, cleared: notify/fm.py)."""
+    with session.no_autoflush:
+        count = _write(session, [(api, make)])
+    if count:
+        session.info[_WROTE] = True  # wakes this process's delivery workers at commit
+    return count
+
+
 def _write(session: Session, changes: list[Change]) -> int:
     subs: dict[str, list[tuple[str, dict[str, Any]]]] = {}
     for api in {api for api, _ in changes}:

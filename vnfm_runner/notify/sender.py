@@ -5,6 +5,12 @@ Callback authentication (SOL013 8.3.4) as the subscription asked: HTTP Basic
 credentials grant from ``paramsOauth2ClientCredentials.tokenEndpoint`` and
 cached until shortly before it expires. Credentials never reach a log or an
 error message: failures are described by status code or exception type.
+
+The callback and the token endpoint are reached through the outbound address
+policy (vnfm_runner/outbound.py, checked again at each connection: the
+subscription was checked when it was made, but names and settings change), and
+one attempt, token request included, ends within ``timeout`` seconds of
+wall-clock time however slowly the subscriber answers.
 """
 
 from __future__ import annotations
@@ -16,6 +22,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+
+from vnfm_runner.outbound import OutboundError, Policy, client, deadline
 
 NOTIFICATION_VERSION = "2.0.0"  # SOL003 VNF LCM v2 notification endpoint
 TOKEN_MARGIN = 30.0  # seconds before its expiry a cached token is fetched again
@@ -32,9 +40,9 @@ class Outcome:
 
 
 class Sender:
-    def __init__(self, timeout: float) -> None:
+    def __init__(self, timeout: float, policy: Policy | None = None) -> None:
         self.timeout = timeout
-        self.client = httpx.Client(timeout=httpx.Timeout(timeout), follow_redirects=False)
+        self.client = client(policy or Policy.from_env(), timeout=timeout)
         self._tokens: dict[str, tuple[str, float]] = {}
         self._lock = threading.Lock()
 
@@ -54,15 +62,16 @@ class Sender:
             "Accept": "application/json",
             "Version": version,
         }
-        deadline = time.monotonic() + self.timeout
         try:
-            headers.update(self._auth_headers(sub_id, authentication))
-            remaining = max(0.1, deadline - time.monotonic())
-            resp = self.client.post(
-                uri, json=notification, headers=headers, timeout=httpx.Timeout(remaining)
-            )
+            with deadline(self.timeout):
+                headers.update(self._auth_headers(sub_id, authentication))
+                resp = self.client.post(uri, json=notification, headers=headers)
         except DeliveryError as exc:
             return Outcome(False, str(exc))
+        except OutboundError as exc:
+            return Outcome(False, f"callbackUri: {exc}")
+        except httpx.InvalidURL:  # stored before the address checks
+            return Outcome(False, "callbackUri: not a valid URI")
         except httpx.HTTPError as exc:
             return Outcome(False, type(exc).__name__)
         if resp.status_code == 401:
@@ -103,6 +112,8 @@ class Sender:
                 auth=(str(params.get("clientId", "")), str(params.get("clientPassword", ""))),
                 headers={"Accept": "application/json"},
             )
+        except OutboundError as exc:
+            raise DeliveryError(f"token endpoint: {exc}") from None
         except httpx.HTTPError as exc:
             raise DeliveryError(f"token endpoint: {type(exc).__name__}") from None
         if resp.status_code != 200:

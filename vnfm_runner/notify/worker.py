@@ -32,7 +32,8 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry
 
-from vnfm_runner.notify import documents, packages
+from vnfm_runner.notify import documents, fm, packages
+from vnfm_runner.notify import indicators as ind
 from vnfm_runner.notify.config import NotifySettings
 from vnfm_runner.notify.metrics import NotifyMetrics
 from vnfm_runner.notify.outbox import Claimed, Outbox, Subscriptions, new_worker_id
@@ -197,7 +198,13 @@ class DeliveryWorker:
             str(sub["callbackUri"]),
             documents.with_base_url(row.payload, self.settings.base_url),
             self.subscriptions.authentication(row.subscription_id),
-            version=packages.VERSION if package else NOTIFICATION_VERSION,
+            version=packages.VERSION
+            if package
+            else fm.VERSION
+            if row.notification_type in fm.TYPES
+            else ind.VERSION
+            if row.notification_type in ind.TYPES
+            else NOTIFICATION_VERSION,
         )
         if outcome.ok:
             if self.outbox.sent(row.seq, self.worker_id):

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Iterator
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from sqlalchemy import create_engine, event, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from vnfm_runner.domain import OnboardingState, OperationState, PackageOperationalState
+from vnfm_runner.store.changes import UNSET, UnitOfWork, Unset
 from vnfm_runner.store.tables import (
     FINAL_STATES,
     InstanceRow,
@@ -21,12 +24,13 @@ from vnfm_runner.store.tables import (
     PackageRow,
     PkgInfoRow,
     VimRow,
+    strict_json,
 )
 
-if TYPE_CHECKING:
-    from vnfm_runner.notify.journal import Journal
+# How long a SQLite writer waits for another process's transaction.
+_SQLITE_BUSY_MS = 10_000
 
-__all__ = ["FINAL_STATES", "BusyError", "Store", "iso", "now"]
+__all__ = ["FINAL_STATES", "UNSET", "BusyError", "Store", "UnitOfWork", "Unset", "iso", "now"]
 
 
 def now() -> datetime:
@@ -41,32 +45,60 @@ class BusyError(Exception):
     """Another operation is in progress on the same VNF instance."""
 
 
+class Journal(Protocol):
+    """What the composition root installs on the store's sessions: the notification
+    journal (notify/journal.py) writes outbox rows in the transaction of the change,
+    then wakes this process's delivery workers."""
+
+    wakers: list[Callable[[], None]]
+
+    def install(self, sessions: sessionmaker[Session]) -> None: ...
+
+
+class NoJournal:
+    """A store nobody installed a journal on: nothing is announced."""
+
+    def __init__(self) -> None:
+        self.wakers: list[Callable[[], None]] = []
+
+    def install(self, sessions: sessionmaker[Session]) -> None:
+        return None
+
+
 class Store:
+    """The records, over one database. The constructor only connects: the schema
+    (migrate.upgrade) and the notification journal come from the composition root
+    (vnfm_runner/bootstrap.py, ``open_store``)."""
+
     def __init__(self, url: str) -> None:
         if url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        self.engine: Engine = create_engine(url, future=True)
+        # strict_json: no document the database would hold but no reader could use
+        self.engine: Engine = create_engine(url, future=True, json_serializer=strict_json)
         if url.startswith("sqlite"):
             # Serialise writers across processes: pysqlite's own transaction
             # handling off, every transaction a BEGIN IMMEDIATE.
             event.listen(self.engine, "connect", _sqlite_pragmas)
             event.listen(self.engine, "begin", _sqlite_begin)
-        # The schema comes from the migrations (store/migrations/), never create_all.
-        # Imported here so that `python -m vnfm_runner.store.migrate` runs it fresh.
-        from vnfm_runner.store import migrate
-
-        migrate.upgrade(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         # Reads need no write lock: on SQLite a plain BEGIN (WAL readers never
         # wait for the writer); listings do not queue behind operations.
         self._read_engine = self.engine.execution_options(vnfm_readonly=True)
         self._reads = sessionmaker(self._read_engine, expire_on_commit=False)
-        # Every change a subscriber may be told about writes its notifications in
-        # its own transaction, whichever process makes it (notify/journal.py).
-        from vnfm_runner.notify.journal import Journal
+        self.journal: Journal = NoJournal()
 
-        self.journal: Journal = Journal()
-        self.journal.install(self._sessions)
+    def install_journal(self, journal: Journal) -> None:
+        """Every change a subscriber may be told about then writes its notifications in
+        its own transaction, whichever process makes it."""
+        journal.install(self._sessions)
+        self.journal = journal
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[UnitOfWork]:
+        """One transaction for what belongs together: an operation's state, the instance
+        change it implies and (the journal's) notification rows commit at once."""
+        with self.session() as s:
+            yield UnitOfWork(s)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -108,10 +140,30 @@ class Store:
         with self.reading() as s:
             rows = s.scalars(
                 select(PackageRow)
-                .where(PackageRow.vnfd_id == vnfd_id, PackageRow.onboarding_state == "ONBOARDED")
+                .where(
+                    PackageRow.vnfd_id == vnfd_id,
+                    PackageRow.onboarding_state == OnboardingState.ONBOARDED,
+                )
                 .order_by(PackageRow.created_at.desc())
             )
             return rows.first()
+
+    def package_enabled(self, pkg: PackageRow) -> bool:
+        """Whether new instances may use the package: its VnfPkgInfo (SOL005) is ENABLED
+        and not deleted; one onboarded with the CLI and not yet seen by the API has
+        none, and its own operational state says."""
+        with self.reading() as s:
+            rows = list(
+                s.execute(
+                    select(PkgInfoRow.operational_state, PkgInfoRow.deleted).where(
+                        PkgInfoRow.store_package_id == pkg.id
+                    )
+                )
+            )
+        enabled = PackageOperationalState.ENABLED
+        if not rows:
+            return pkg.operational_state == enabled
+        return any(state == enabled and not deleted for state, deleted in rows)
 
     # -- instances ----------------------------------------------------------------
     def add_instance(self, row: InstanceRow) -> None:
@@ -126,19 +178,38 @@ class Store:
         with self.reading() as s:
             return list(s.scalars(select(InstanceRow).order_by(InstanceRow.created_at)))
 
-    def update_instance(self, instance_id: str, **fields: Any) -> None:
-        with self.session() as s:
-            row = s.get(InstanceRow, instance_id)
-            if row is None:
-                raise KeyError(instance_id)
-            for key, value in fields.items():
-                setattr(row, key, copy.deepcopy(value))
+    def update_instance(
+        self,
+        instance_id: str,
+        *,
+        doc: dict[str, Any] | Unset = UNSET,
+        instantiation_state: str | Unset = UNSET,
+        desired_state: dict[str, Any] | Unset | None = UNSET,
+        vim: dict[str, Any] | Unset | None = UNSET,
+        package: PackageRow | Unset = UNSET,
+    ) -> None:
+        """Change an instance's record in a transaction of its own (UnitOfWork.instance)."""
+        with self.unit_of_work() as uow:
+            uow.instance(
+                instance_id,
+                doc=doc,
+                instantiation_state=instantiation_state,
+                desired_state=desired_state,
+                vim=vim,
+                package=package,
+            )
 
     def delete_instance(self, instance_id: str) -> None:
         with self.session() as s:
             row = s.get(InstanceRow, instance_id)
             if row is not None:
                 s.delete(row)
+
+    def operated_instance_ids(self) -> set[str]:
+        """Every instance id an operation of this store named: the instances this VNFM made,
+        kept after their records go (operation occurrences outlive their instance)."""
+        with self.reading() as s:
+            return set(s.scalars(select(OperationRow.vnf_instance_id).distinct()))
 
     # -- VIMs ---------------------------------------------------------------------------
     def add_vim(self, row: VimRow) -> None:
@@ -227,6 +298,16 @@ class Store:
             )
             return bool(result.rowcount)  # type: ignore[attr-defined]
 
+    def renew_leases(self, op_ids: list[str], engine_id: str, ttl: timedelta) -> int:
+        """Renew the engine's leases on several operations at once (a server's queue)."""
+        with self.session() as s:
+            result = s.execute(
+                update(OperationRow)
+                .where(OperationRow.id.in_(op_ids), OperationRow.engine_id == engine_id)
+                .values(lease_expires_at=now() + ttl)
+            )
+            return int(result.rowcount)  # type: ignore[attr-defined]
+
     def release_lease(self, op_id: str, engine_id: str) -> None:
         with self.session() as s:
             s.execute(
@@ -241,7 +322,7 @@ class Store:
             return list(
                 s.scalars(
                     select(OperationRow).where(
-                        OperationRow.state.in_(("STARTING", "PROCESSING", "ROLLING_BACK")),
+                        OperationRow.state.in_([s for s in OperationState if s.running]),
                         OperationRow.lease_expires_at < now(),
                     )
                 )
@@ -264,13 +345,26 @@ class Store:
                 q = q.where(OperationRow.vnf_instance_id == instance_id)
             return list(s.scalars(q))
 
-    def update_operation(self, op_id: str, **fields: Any) -> None:
-        with self.session() as s:
-            row = s.get(OperationRow, op_id)
-            if row is None:
-                raise KeyError(op_id)
-            for key, value in fields.items():
-                setattr(row, key, copy.deepcopy(value))
+    def update_operation(
+        self,
+        op_id: str,
+        *,
+        state: str | Unset = UNSET,
+        doc: dict[str, Any] | Unset = UNSET,
+        runner_ident: str | Unset | None = UNSET,
+        artifacts_dir: str | Unset | None = UNSET,
+        desired_after: dict[str, Any] | Unset | None = UNSET,
+    ) -> None:
+        """Change an operation's record in a transaction of its own (UnitOfWork.operation)."""
+        with self.unit_of_work() as uow:
+            uow.operation(
+                op_id,
+                state=state,
+                doc=doc,
+                runner_ident=runner_ident,
+                artifacts_dir=artifacts_dir,
+                desired_after=desired_after,
+            )
 
 
 def _busy(instance_id: str, busy: OperationRow) -> BusyError:
@@ -288,6 +382,28 @@ def _sqlite_begin(conn: Any) -> None:
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA busy_timeout=10000")
-    cur.close()
+    try:
+        cur.execute(f"PRAGMA busy_timeout={_SQLITE_BUSY_MS}")
+        _switch_to_wal(cur)
+    finally:
+        cur.close()
+
+
+def _switch_to_wal(cur: Any) -> None:
+    """Put the database in WAL mode (persistent: a no-op once done).
+
+    On a new database, processes that switch at once each hold a read lock and want
+    the write lock: SQLite answers one of them "database is locked" at once, without
+    waiting (its deadlock rule, which busy_timeout does not cover). Ask again until
+    the winner has switched; then the pragma only reads."""
+    deadline = time.monotonic() + _SQLITE_BUSY_MS / 1000
+    delay = 0.005
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.2)

@@ -1,7 +1,7 @@
 """Schema migrations of the store, with Alembic configured from code (no alembic.ini).
 
-``Store`` calls :func:`upgrade` when it opens a database: an empty database
-gets every migration, a store created by ``Base.metadata.create_all`` before
+The composition root (``vnfm_runner.bootstrap.open_store``) calls :func:`upgrade`
+when it opens a database: an empty database gets every migration, a store created by ``Base.metadata.create_all`` before
 migrations existed is adopted (stamped at the initial revision when its tables
 match), an up-to-date one costs one query.
 
@@ -27,6 +27,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, Engine
 
+from vnfm_runner.store.db import Store  # the store sets up SQLite's transactions
 from vnfm_runner.store.tables import Base, UTCDateTime
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -185,13 +186,12 @@ def _next_rev_id() -> str:
 
 
 def _revision(message: str, url: str | None, empty: bool) -> None:
-    from vnfm_runner.store.db import Store  # the store sets up SQLite's transactions
-
     with tempfile.TemporaryDirectory(prefix="vnfm-migrate-") as tmp:
         # Autogenerate compares the models with a database at head: a scratch one
         # unless --url names another (PostgreSQL reflects types more precisely).
         store = Store(url or f"sqlite:///{tmp}/scratch.db")
         try:
+            upgrade(store.engine)
             with store.engine.begin() as conn:
                 command.revision(
                     config(conn), message=message, autogenerate=not empty, rev_id=_next_rev_id()
@@ -223,9 +223,11 @@ def main(argv: list[str] | None = None) -> int:
 
     url = args.url or Settings().db_url
     if args.cmd == "upgrade":
-        from vnfm_runner.store.db import Store
-
-        Store(url).engine.dispose()
+        store = Store(url)
+        try:
+            upgrade(store.engine)
+        finally:
+            store.engine.dispose()
         print(f"{url}: at {', '.join(sorted(heads()))}")
         return 0
     if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
@@ -241,6 +243,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    from vnfm_runner.store import migrate as _migrate  # the one module Store uses too
+    from vnfm_runner.store import migrate as _migrate  # the one module bootstrap uses too
 
     sys.exit(_migrate.main())

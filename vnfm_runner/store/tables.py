@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import math
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,6 +12,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -18,13 +21,58 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DontWrapMixin
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
+
+from vnfm_runner.errors import LcmError
 
 # Operation states after which nothing more happens to an operation.
 FINAL_STATES = ("COMPLETED", "FAILED", "ROLLED_BACK")
 # SQL for "the operation is not final": the partial unique index below.
 NOT_FINAL_SQL = "state NOT IN ({})".format(", ".join(f"'{s}'" for s in FINAL_STATES))
+
+
+class UnstorableValue(DontWrapMixin, LcmError):
+    """A document holding what JSON cannot carry faithfully (a lone surrogate, NaN or
+    Infinity, nesting too deep to write): refused before it reaches the database,
+    where it would break every later read and listing of the record. Not wrapped by
+    SQLAlchemy: entry points see an LcmError (the CLI's message, the API's 422)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, 422)
+
+
+def strict_json(value: Any) -> str:
+    """The engines' JSON serializer (db.Store): valid Unicode and finite numbers only."""
+    try:
+        text = json.dumps(value, allow_nan=False, ensure_ascii=False)
+        text.encode("utf-8")  # a lone surrogate cannot be encoded
+    except (ValueError, UnicodeEncodeError, RecursionError) as exc:
+        raise UnstorableValue(f"not stored: {_unstorable(value, exc)}") from None
+    return text
+
+
+def _unstorable(value: Any, exc: BaseException) -> str:
+    """Where in the document the first bad value is (iterative: the document may be deep)."""
+    todo: list[tuple[Any, str]] = [(value, "")]
+    while todo:
+        item, where = todo.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return f"{where or 'the value'} is not valid Unicode (a lone surrogate)"
+        elif isinstance(item, float) and not math.isfinite(item):
+            return f"{where or 'the value'} is not a finite number ({item})"
+        elif isinstance(item, dict):
+            for key, member in item.items():
+                name = str(key).encode("utf-8", "backslashreplace").decode("utf-8")
+                todo.append((key, f"{where}.{name}".lstrip(".") + " (a name)"))
+                todo.append((member, f"{where}.{name}".lstrip(".")))
+        elif isinstance(item, list | tuple):
+            todo.extend((member, f"{where}[{i}]") for i, member in enumerate(item))
+    return f"the document cannot be written as JSON ({type(exc).__name__})"
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -218,3 +266,117 @@ class SubscriptionRow(Base):
     # SubscriptionAuthentication sealed with the store's SecretBox, or None
     authentication: Mapped[str | None] = mapped_column(String(8192), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+# SubscriptionRow.api of SOL003 VNF fault management subscriptions (/vnffm/v1).
+FM_API = "vnffm"
+# SubscriptionRow.api of the callbacks of PM jobs and thresholds (/vnfpm/v2).
+PM_API = "vnfpm"
+# SQL for "the alarm is not cleared": the partial unique index of AlarmRow.
+ALARM_OPEN_SQL = "cleared_at IS NULL"
+
+
+class AlarmRow(Base):
+    """A SOL003 alarm (``/vnffm/v1/alarms``), kept across restarts. ``key`` names the fault
+    (a drift, an Alertmanager alert): one open alarm per key, enforced by the database
+    (several processes may raise the same fault); once cleared, the same fault raises a
+    new alarm. ``doc`` is the Alarm as the API returns it. Migration 0005."""
+
+    __tablename__ = "fm_alarms"
+    __table_args__ = (
+        Index(
+            "uq_fm_alarms_open_key",
+            "key",
+            unique=True,
+            sqlite_where=text(ALARM_OPEN_SQL),
+            postgresql_where=text(ALARM_OPEN_SQL),
+        ),
+        Index("ix_fm_alarms_created", "created_at", "id"),  # API paging
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    key: Mapped[str] = mapped_column(String(512))
+    vnf_instance_id: Mapped[str] = mapped_column(String(36), index=True)
+    perceived_severity: Mapped[str] = mapped_column(String(16))
+    ack_state: Mapped[str] = mapped_column(String(16))
+    doc: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())  # alarmRaisedTime
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True, index=True)
+
+
+class PmJobRow(Base):
+    """A SOL003 PM job (``/vnfpm/v2/pm_jobs``, vnfm_runner/assurance/pm.py). ``doc`` is the
+    PmJob as the API returns it. Its callbackUri and sealed authentication are a
+    ``api_subscriptions`` row of the same id (api ``vnfpm``): the notification outbox
+    delivers to it as to any subscription. Collection period ``k`` ends at
+    ``anchor + k * collectionPeriod``. Migration 0006."""
+
+    __tablename__ = "pm_jobs"
+    __table_args__ = (Index("ix_pm_jobs_created", "created_at", "id"),)  # API paging
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    doc: Mapped[dict[str, Any]] = mapped_column(JSON)
+    anchor: Mapped[float] = mapped_column(Float)  # seconds since the epoch
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PmReportRow(Base):
+    """One performance report: at most one per PM job and reporting period (the unique
+    key is what keeps a restart from duplicating one). Migration 0006."""
+
+    __tablename__ = "pm_reports"
+    __table_args__ = (UniqueConstraint("pm_job_id", "period_index", name="uq_pm_reports_period"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    pm_job_id: Mapped[str] = mapped_column(String(36), index=True)
+    period_index: Mapped[int] = mapped_column(Integer)
+    doc: Mapped[dict[str, Any]] = mapped_column(JSON)  # the PerformanceReport
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PmThresholdRow(Base):
+    """A SOL003 threshold (``/vnfpm/v2/thresholds``). ``state`` is the crossing state
+    per measured (sub-)object, kept so a restart sends no second crossing. Migration 0006."""
+
+    __tablename__ = "pm_thresholds"
+    __table_args__ = (Index("ix_pm_thresholds_created", "created_at", "id"),)  # API paging
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    vnf_instance_id: Mapped[str] = mapped_column(String(36), index=True)
+    doc: Mapped[dict[str, Any]] = mapped_column(JSON)
+    state: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# SubscriptionRow.api of SOL003 VNF indicator subscriptions (/vnfind/v1).
+IND_API = "vnfind"
+
+
+class IndicatorRow(Base):
+    """The current value of one VNF indicator of one instance (``/vnfind/v1/indicators``,
+    vnfm_runner/assurance/indicators.py); ``value`` is a bounded number or string.
+    Migration 0007."""
+
+    __tablename__ = "vnf_indicators"
+    __table_args__ = (Index("ix_vnf_indicators_created", "created_at", "vnf_instance_id"),)
+
+    vnf_instance_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    indicator_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    value: Mapped[Any] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class IndicatorSetRow(Base):
+    """The indicators an instance supports, as last announced (SOL003
+    SupportedIndicatorsChangeNotification): a new instance or a package change is a
+    set that differs from this one. Migration 0007."""
+
+    __tablename__ = "vnf_indicator_sets"
+
+    vnf_instance_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    package_id: Mapped[str] = mapped_column(String(36))
+    indicators: Mapped[list[dict[str, Any]]] = mapped_column(JSON)  # [{vnfIndicatorId, name}]
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime())

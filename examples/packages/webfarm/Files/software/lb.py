@@ -7,7 +7,10 @@ Usage: lb.py --backends FILE [--port 80] [--bind 0.0.0.0] [--pidfile FILE]
 
 FILE lists one ``host:port`` per line (``#`` comments allowed); it is re-read
 on SIGHUP and whenever it changes on disk. Backends that refuse the
-connection are skipped; with none left the answer is 503. SIGTERM drains:
+connection are skipped; with none left the answer is 503. ``GET /metrics`` is
+answered by the load balancer itself: ``webfarm_lb_requests_total`` (requests
+proxied, whatever their answer) and ``webfarm_lb_active_connections`` (requests in
+flight), in the Prometheus text format. SIGTERM drains:
 the listening socket closes at once, requests in flight complete.
 """
 
@@ -65,10 +68,56 @@ class Backends:
         return items[start:] + items[:start]
 
 
+class Stats:
+    """Requests proxied and in flight (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.requests = 0
+        self.active = 0
+
+    def enter(self) -> None:
+        with self._lock:
+            self.requests += 1
+            self.active += 1
+
+    def leave(self) -> None:
+        with self._lock:
+            self.active -= 1
+
+    def text(self) -> bytes:
+        with self._lock:
+            requests, active = self.requests, self.active
+        return (
+            "# HELP webfarm_lb_requests_total Requests proxied by the load balancer\n"
+            "# TYPE webfarm_lb_requests_total counter\n"
+            f"webfarm_lb_requests_total {requests}\n"
+            "# HELP webfarm_lb_active_connections Requests in flight\n"
+            "# TYPE webfarm_lb_active_connections gauge\n"
+            f"webfarm_lb_active_connections {active}\n"
+        ).encode()
+
+
 class LbHandler(BaseHTTPRequestHandler):
     server_version = "webfarm-lb/1.0"
     backends: Backends
+    stats: Stats
     timeout_s = 5.0
+
+    def _route(self) -> None:
+        if self.command == "GET" and self.path.split("?", 1)[0] == "/metrics":
+            data = self.stats.text()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            return
+        self.stats.enter()
+        try:
+            self._proxy()
+        finally:
+            self.stats.leave()
 
     def _proxy(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
@@ -97,7 +146,7 @@ class LbHandler(BaseHTTPRequestHandler):
             return
         self.send_error(503, "no backend available")
 
-    do_GET = do_HEAD = do_POST = _proxy
+    do_GET = do_HEAD = do_POST = _route
 
     def log_message(self, format: str, *args: object) -> None:
         sys.stderr.write(f"lb {self.address_string()} {format % args}\n")
@@ -113,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     backends = Backends(args.backends)
-    attrs = {"backends": backends, "timeout_s": args.timeout}
+    attrs = {"backends": backends, "stats": Stats(), "timeout_s": args.timeout}
     server = ThreadingHTTPServer((args.bind, args.port), type("Handler", (LbHandler,), attrs))
     server.daemon_threads = False  # drain: wait for requests in flight
 

@@ -9,6 +9,9 @@
 #   svcctl.sh stop   PIDFILE MARK [TIMEOUT_S]       -> prints stopped | absent
 #   svcctl.sh reload PIDFILE MARK         -> SIGHUP; prints reloaded | absent
 #   svcctl.sh rotate LOGFILE              -> copy-truncate; prints rotated | absent
+#   svcctl.sh backends FILE PIDFILE MARK [HOST:PORT...]
+#       -> write the load balancer's backend list (its directory made); when it
+#          changed and the lb runs, SIGHUP it; prints changed | unchanged
 #   svcctl.sh ensure SRC RUNDIR NAME RESTART PYTHON [ARG...]
 #       -> install SRC as RUNDIR/NAME.py and make sure it runs here with it;
 #          prints running (nothing to do) | started | restarted
@@ -31,7 +34,7 @@ pid_of() {  # pid_of PIDFILE MARK: print the daemon's pid, fail if none runs
     echo "$p"
 }
 
-[ $# -ge 2 ] || { echo "usage: $0 status|start|stop|reload|rotate|ensure ARGS..." >&2; exit 2; }
+[ $# -ge 2 ] || { echo "usage: $0 status|start|stop|reload|rotate|ensure|backends ARGS..." >&2; exit 2; }
 action=$1
 shift
 case "$action" in
@@ -116,6 +119,24 @@ ensure)
     fi
     sh "$0" start "$pidfile" "$rundir/$name.log" "$python" "$script" --pidfile "$pidfile" "$@" >/dev/null
     if [ "$was" = absent ]; then echo started; else echo restarted; fi
+    ;;
+backends)
+    # One call instead of directory + template + reload handler.
+    file=$1 pidfile=$2 mark=$3
+    shift 3
+    mkdir -p "$(dirname "$file")"
+    {
+        echo "# web VNFCs behind the load balancer ($#), written by the VNFM hooks"
+        for entry; do echo "$entry"; done
+    } >"$file.new"
+    if cmp -s "$file.new" "$file"; then
+        rm -f "$file.new"
+        echo unchanged
+        exit 0
+    fi
+    chmod 0644 "$file.new" && mv "$file.new" "$file"
+    sh "$0" reload "$pidfile" "$mark" >/dev/null
+    echo changed
     ;;
 rotate)
     if [ -s "$1" ]; then

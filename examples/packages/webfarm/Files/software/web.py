@@ -5,7 +5,9 @@
 
 Usage: web.py --id web-0 [--port 80] [--bind ADDR] [--pidfile FILE]
 
-``GET /health`` answers ``ok``; any other GET answers ``<id>\\n``. The pid file
+``GET /health`` answers ``ok``; ``GET /metrics`` answers ``webfarm_requests_total``
+(the requests served, in the Prometheus text format); any other GET answers
+``<id>\\n`` and counts as served. The pid file
 is written once the socket listens, so its presence means "ready". SIGTERM
 stops accepting, finishes the requests in flight and exits.
 """
@@ -21,13 +23,26 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import FrameType
 
 
+class Served:
+    """Requests served so far (thread-safe: the server answers in threads)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.count = 0
+
+    def add(self) -> None:
+        with self._lock:
+            self.count += 1
+
+
 class WebHandler(BaseHTTPRequestHandler):
     server_version = "webfarm-web/1.0"
     vnfc_id = "unknown"
+    served = Served()
 
-    def _answer(self, status: int, body: bytes) -> None:
+    def _answer(self, status: int, body: bytes, ctype: str = "text/plain; charset=utf-8") -> None:
         self.send_response(status)
-        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("X-Vnfc-Id", self.vnfc_id)
         self.end_headers()
@@ -35,9 +50,18 @@ class WebHandler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
     def do_GET(self) -> None:
-        if self.path.split("?", 1)[0] == "/health":
+        path = self.path.split("?", 1)[0]
+        if path == "/health":
             self._answer(200, b"ok\n")
+        elif path == "/metrics":
+            text = (
+                "# HELP webfarm_requests_total Requests served by this web\n"
+                "# TYPE webfarm_requests_total counter\n"
+                f"webfarm_requests_total {self.served.count}\n"
+            )
+            self._answer(200, text.encode(), "text/plain; version=0.0.4; charset=utf-8")
         else:
+            self.served.add()
             self._answer(200, f"{self.vnfc_id}\n".encode())
 
     def do_HEAD(self) -> None:

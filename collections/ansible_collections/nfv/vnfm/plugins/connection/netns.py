@@ -60,6 +60,9 @@ notes:
     C(ip) command is required; become passwords are not supported by this
     plugin (use passwordless C(sudo) or C(su) as root).
   - Remote user settings are ignored; tasks run as the user running Ansible.
+  - When the VNFC has a cgroup (the local VIM makes one per VNFC, named like its
+    namespace) and the controller runs as root, every command joins it before it
+    runs, so what a task starts is counted in the VNFC's CPU and memory.
   - Processes started by a task (for example a daemon detached with
     C(setsid)) keep running inside the namespace after the task ends; they must
     not keep the task's standard output open.
@@ -77,6 +80,7 @@ all:
 import getpass
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import typing as t
@@ -85,6 +89,8 @@ from ansible.errors import AnsibleConnectionFailure, AnsibleError, AnsibleFileNo
 from ansible.module_utils.common.text.converters import to_bytes, to_native, to_text
 from ansible.plugins.connection import ConnectionBase
 from ansible.utils.display import Display
+from ansible_collections.nfv.vnfm.plugins.module_utils.vim._local import cgroup
+from ansible_collections.nfv.vnfm.plugins.module_utils.vim._local.vnfc_exec import vnfc_env
 
 display = Display()
 
@@ -93,11 +99,22 @@ NETNS_RUN_DIR = "/run/netns"
 _VALID_NETNS = re.compile(r"^[^/\x00\s]{1,255}$")
 
 
-_VNFC_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+_SH_C = "/bin/sh -c "
 
 
-def _home() -> str:
-    return os.environ.get("HOME") or "/root"
+def _command_argv(cmd: str) -> list[str]:
+    """``cmd`` as an argv for exec. Ansible sends ``/bin/sh -c <quoted command>``: that
+    shell is exec'd directly instead of inside one more shell; anything else runs with
+    ``/bin/sh -c``."""
+    if cmd.startswith(_SH_C):
+        rest = cmd[len(_SH_C) :]
+        try:
+            parts = shlex.split(rest)
+        except ValueError:
+            parts = []
+        if len(parts) == 1 and shlex.quote(parts[0]) == rest:
+            return ["/bin/sh", "-c", parts[0]]
+    return ["/bin/sh", "-c", cmd]
 
 
 class Connection(ConnectionBase):  # type: ignore[misc]  # ansible ships no type hints
@@ -150,21 +167,48 @@ class Connection(ConnectionBase):  # type: ignore[misc]  # ansible ships no type
             raise AnsibleConnectionFailure(f"network namespace {name} does not exist")
 
     def _build_argv(self, cmd: str) -> list[str]:
-        """Return the argv that runs ``cmd`` with /bin/sh inside the namespace."""
+        """Return the argv that runs ``cmd`` inside the namespace.
+
+        As root the process joins the VNFC's cgroup before it execs (:meth:`_join`) and gets
+        a clean environment from :func:`vnfc_exec.vnfc_env`; ``ip netns exec`` then runs the command
+        itself (no shell of ours around it).
+        """
         name = self._netns_name()
         argv = [self._ip_executable(), "netns", "exec", name]
         euid = os.geteuid()
-        if euid != 0:
-            # enter as root via sudo, then drop back to the invoking user
-            sudo = self.get_option("sudo_executable") or "sudo"
-            argv = [sudo, "-n", *argv]
-            argv += ["setpriv", f"--reuid={euid}", f"--regid={os.getegid()}", "--init-groups"]
-        # A clean environment, like a login on a real host: nothing of the
-        # controller (its VNFM_*, ANSIBLE_* and credentials) leaks into the
-        # VNFC's processes, and a daemon started here is not mistaken for a
-        # process of the operation that started it.
-        env = ["env", "-i", f"PATH={_VNFC_PATH}", "LANG=C.UTF-8", f"HOME={_home()}"]
-        return [*argv, *env, "/bin/sh", "-c", cmd]
+        if euid == 0:
+            return [*argv, *_command_argv(cmd)]
+        # enter as root via sudo, then drop back to the invoking user; sudo keeps its own
+        # environment policy, so the clean environment is set inside with env -i
+        sudo = self.get_option("sudo_executable") or "sudo"
+        argv = [sudo, "-n", *argv]
+        argv += ["setpriv", f"--reuid={euid}", f"--regid={os.getegid()}", "--init-groups"]
+        env = ["env", "-i", *(f"{k}={v}" for k, v in vnfc_env().items())]
+        return [*argv, *env, *_command_argv(cmd)]
+
+    def _join(self) -> t.Callable[[], None] | None:
+        """What the child runs before it execs: join the VNFC's cgroup (root only), so that
+        what the task starts is counted there; before 'ip netns exec', which mounts a sysfs
+        (and cgroup2) of its own. A file that cannot be written (no cgroup: a VNFC made
+        before cgroups) is skipped."""
+        tree = cgroup.detect() if os.geteuid() == 0 else None
+        if tree is None:
+            return None
+        files = tree.procs_files(self._netns_name())
+
+        def join() -> None:
+            pid = str(os.getpid()).encode()
+            for path in files:
+                try:
+                    fd = os.open(path, os.O_WRONLY)
+                    try:
+                        os.write(fd, pid)
+                    finally:
+                        os.close(fd)
+                except OSError:
+                    pass
+
+        return join
 
     # -- ConnectionBase API ---------------------------------------------
 
@@ -203,6 +247,12 @@ class Connection(ConnectionBase):  # type: ignore[misc]  # ansible ships no type
                 stdin=subprocess.PIPE if in_data is not None else subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
+                # A clean environment, like a login on a real host: nothing of the
+                # controller (its VNFM_*, ANSIBLE_* and credentials) leaks into the
+                # VNFC's processes, and a daemon started here is not mistaken for a
+                # process of the operation that started it.
+                env=vnfc_env(),
+                preexec_fn=self._join(),  # Ansible's workers run no threads
             )
         except OSError as exc:
             raise AnsibleConnectionFailure(f"failed to run {argv[0]}: {to_native(exc)}") from exc

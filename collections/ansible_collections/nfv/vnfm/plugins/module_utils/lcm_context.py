@@ -8,14 +8,14 @@ what exists) and the plan (names, links). See docs/plan-format.md.
 
 from __future__ import annotations
 
+import os
+import sys
 from typing import Any
 
-# How Ansible reaches a VNFC, by the VIM-level type of its compute resource.
-CONNECTIONS: dict[str, dict[str, str]] = {
-    "linux.netns": {"ansible_connection": "nfv.vnfm.netns"},
-    # Real clouds: SSH to the VNFC's management address, host keys checked.
-    "OS::Nova::Server": {"ansible_connection": "ssh"},
-}
+from ansible_collections.nfv.vnfm.plugins.module_utils.vim._local import vnfc_exec
+from ansible_collections.nfv.vnfm.plugins.module_utils.vim.registry import connection_of
+
+NETNS_CONNECTION = "nfv.vnfm.netns"
 
 
 def management_address(vnfc: dict[str, Any]) -> str | None:
@@ -92,17 +92,61 @@ def by_vdu(vnfcs: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     return grouped
 
 
-def inventory_hosts(vnfcs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """add_host arguments for each VNFC: name, groups, connection vars."""
+def connection_vars(vnfc: dict[str, Any]) -> dict[str, Any]:
+    """The connection variables of a VNFC, as its VIM driver declares them (none if unknown)."""
+    connection = connection_of(str(vnfc.get("resourceType")))
+    if connection is None:
+        return {}
+    out: dict[str, Any] = {"ansible_connection": connection.plugin}
+    if connection.address == "resourceId":
+        address: str | None = str(vnfc["resourceId"])
+    else:
+        address = management_address(vnfc)
+    if address:
+        out[connection.host_var] = address
+    return out
+
+
+# The host variable that carries the argv starting a VNFC's Python (a list); read by the
+# runner's vnfm_warm strategy (vnfm_runner/strategy_plugins/vnfm_warm.py), which marks
+# Mitogen's transport_config module with WARM_MARK when it installs that reading.
+WARM_PYTHON_VAR = "vnfm_warm_python"
+WARM_MARK = "vnfm_warm_python_var"
+
+
+def warm_connections() -> bool:
+    """True when the runner's ``vnfm_warm`` strategy drives this run and the controller
+    runs as root: a VNFC of the local VIM is then reached through Mitogen's ``local``
+    connection, one Python per VNFC started inside its namespace and kept for the run,
+    instead of ``nfv.vnfm.netns`` (a new process and interpreter per task). Mitogen's own
+    strategies do not qualify: they would start that Python outside the namespace."""
+    config = sys.modules.get("ansible_mitogen.transport_config")
+    return getattr(config, WARM_MARK, None) == WARM_PYTHON_VAR and os.geteuid() == 0
+
+
+def _warm(conn: dict[str, Any]) -> dict[str, Any]:
+    if conn.get("ansible_connection") != NETNS_CONNECTION or "vnfm_netns" not in conn:
+        return conn
+    return {
+        **conn,
+        "ansible_connection": "local",
+        # what hooks see stays a plain Python executable (they may run scripts with it)
+        "ansible_python_interpreter": sys.executable,
+        WARM_PYTHON_VAR: vnfc_exec.argv(
+            conn["vnfm_netns"], [sys.executable], {"PYTHONPATH": vnfc_exec.import_path()}
+        ),
+    }
+
+
+def inventory_hosts(vnfcs: list[dict[str, Any]], warm: bool | None = None) -> list[dict[str, Any]]:
+    """add_host arguments for each VNFC: name, groups, connection vars. ``warm``: see
+    :func:`warm_connections` (None: as it says)."""
+    warm = warm_connections() if warm is None else warm
     hosts = []
     for vnfc in vnfcs:
-        conn = dict(CONNECTIONS.get(str(vnfc.get("resourceType")), {}))
-        if conn.get("ansible_connection") == "nfv.vnfm.netns":
-            conn["vnfm_netns"] = str(vnfc["resourceId"])
-        elif conn.get("ansible_connection") == "ssh":
-            address = management_address(vnfc)
-            if address:
-                conn["ansible_host"] = address
+        conn = connection_vars(vnfc)
+        if warm:
+            conn = _warm(conn)
         hosts.append(
             {
                 "name": vnfc["host"],

@@ -167,6 +167,12 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.nfv.vnfm.plugins.module_utils.errors import PackageError, PlanError
+from ansible_collections.nfv.vnfm.plugins.module_utils.operations import Operation
+
+# The operations whose next desired state this module decides: the operation table's, but
+# TERMINATE (its desired state is empty). DOCUMENTATION lists them too, checked against the
+# table by tests/unit/test_operation_table.py (and against this list by validate-modules).
+PLANNED = tuple(str(op) for op in Operation if op is not Operation.TERMINATE)
 
 try:
     # The package reader needs PyYAML and the planner netaddr, which a target Python may lack.
@@ -186,18 +192,7 @@ def main():
             operation=dict(
                 type="str",
                 default="INSTANTIATE",
-                choices=[
-                    "INSTANTIATE",
-                    "SCALE",
-                    "SCALE_TO_LEVEL",
-                    "CHANGE_FLAVOUR",
-                    "HEAL",
-                    "OPERATE",
-                    "CHANGE_EXT_CONN",
-                    "MODIFY_INFO",
-                    "CHANGE_VNFPKG",
-                    "CUSTOM",
-                ],
+                choices=list(PLANNED),
             ),
             request=dict(type="dict"),
             current_plan=dict(type="dict"),

@@ -33,9 +33,8 @@ description:
 version_added: "0.1.0"
 author:
   - vnfm-toolkit developers (!UNKNOWN)
-requirements:
-  - iproute2, root or CAP_NET_ADMIN (C(local) VIM)
-  - openstacksdk (C(openstack) VIM)
+extends_documentation_fragment:
+  - nfv.vnfm.vim
 options:
   heal:
     description:
@@ -57,6 +56,15 @@ options:
         step of a batch of a package change, see C(docs/operations.md)); without a token,
         or for other VNFCs, a generation that differs changes nothing.
     type: str
+  package_dir:
+    description:
+      - The directory of the unpacked VNF package the plan comes from (the roles pass
+        their C(<role>_package_dir)).
+      - C(openstack) - a VDU whose software image the VIM does not have (no C(imageMap)
+        entry, no image of that name) gets the package's image file (C(image.file) of the
+        plan, a C(sw_image) artifact) uploaded to Glance; files of C(bootData) are read
+        from it. Overrides the VIM connection's C(packageDir). Not used by C(local).
+    type: path
   plan:
     description:
       - The plan (desired state) of the VNF instance.
@@ -74,35 +82,6 @@ options:
       - Seconds to wait for the VIM to converge (and the limit of each VIM call).
     type: int
     default: 300
-  vim:
-    description:
-      - The VIM connection, without secrets. C(vimType) picks the driver (C(local)).
-      - "C(local) options: C(stateDir) (volumes, default C(/var/lib/vnfm/local-vim)),
-        C(defaultExternalNetwork) (C({name, cidr}), default
-        C({name: vnfm-ext0, cidr: 172.30.250.0/24})), C(lockFile)
-        (default C(/run/vnfm/local-vim.lock)), C(killGraceSeconds) (default 2),
-        C(workers) (parallel VNFC creations, default 8)."
-      - "C(openstack): either C(cloud) (a clouds.yaml entry, found the usual openstacksdk
-        way, C(OS_CLIENT_CONFIG_FILE) honoured) or the SOL003 shape C(interfaceInfo.endpoint)
-        (Keystone URL) + C(accessInfo) (C(username), C(project), C(projectDomain),
-        C(userDomain), C(region)) with the password in I(vim_credentials). Options:
-        C(vimId), C(region_name), C(flavourMap) (vduId or flavour hint -> flavor),
-        C(imageMap) (vduId or image name -> image), C(availabilityZone),
-        C(availabilityZones) (placement rules of zone scope), C(floatingIpNetwork),
-        C(externalMacAddresses) (put the plan's MACs on ports of shared networks too),
-        C(softPlacementPolicies), C(volumes) (false: no Cinder), C(packageDir)
-        (upload images from the package), C(workers) (default 8)."
-      - "C(openstack) ext virtual links of the plan may carry C(floatingIp: true) (a
-        floating IP from C(floatingIpNetwork) or the first external network) or
-        C(floatingIp: <network>) for the external CPs on them."
-    type: dict
-    required: true
-  vim_credentials:
-    description:
-      - Secrets of the VIM connection (C(accessInfo), passwords, tokens), kept apart from I(vim).
-      - Not used by the C(local) VIM. C(openstack) takes C(password) (or a whole
-        C(accessInfo) / C(auth) mapping); never returned nor logged.
-    type: dict
   vnf_instance_id:
     description:
       - The VNF instance id. Required with I(state=absent) when no I(plan) is given.
@@ -151,6 +130,12 @@ EXAMPLES = r"""
     heal: [web-0]
     heal_token: "{{ vnfm_operation_id }}"
   become: true
+
+- name: Reconcile on OpenStack, uploading the package's images the cloud lacks
+  nfv.vnfm.vnf_resources:
+    plan: "{{ vnf_plan }}"
+    vim: {vimType: openstack, cloud: mycloud}
+    package_dir: "{{ vnf_package_dir }}"
 
 - name: Terminate - delete everything of the instance
   nfv.vnfm.vnf_resources:
@@ -274,6 +259,7 @@ def run_module(module: AnsibleModule) -> dict[str, Any]:
         params["vim_credentials"],
         wait=params["wait"],
         timeout=params["timeout"],
+        package_dir=params["package_dir"] or None,
     )
     if params["state"] == "absent":
         instance_id = instance_id or (plan or {}).get("vnfInstanceId")
@@ -302,6 +288,7 @@ def main() -> None:
         argument_spec={
             "heal": {"type": "list", "elements": "str", "default": []},
             "heal_token": {"type": "str", "no_log": False},
+            "package_dir": {"type": "path"},
             "plan": {"type": "dict"},
             "state": {"type": "str", "choices": ["absent", "present"], "default": "present"},
             "timeout": {"type": "int", "default": 300},

@@ -19,10 +19,14 @@ description:
 version_added: "0.1.0"
 author:
   - vnfm-toolkit developers (!UNKNOWN)
-requirements:
-  - iproute2, root or CAP_NET_ADMIN (C(local) VIM)
-  - openstacksdk (C(openstack) VIM)
+extends_documentation_fragment:
+  - nfv.vnfm.vim
 options:
+  package_dir:
+    description:
+      - The directory of the unpacked VNF package, as for M(nfv.vnfm.vnf_resources)
+        (C(openstack) - the plan's images uploaded from it are recognised by name).
+    type: path
   plan:
     description:
       - The instance's plan, for the names of its connection points (C(local)) and the
@@ -33,15 +37,6 @@ options:
     description: Limit of each VIM call, in seconds.
     type: int
     default: 300
-  vim:
-    description:
-      - The VIM connection, without secrets, as for M(nfv.vnfm.vnf_resources).
-    type: dict
-    required: true
-  vim_credentials:
-    description:
-      - Secrets of the VIM connection, as for M(nfv.vnfm.vnf_resources); never returned nor logged.
-    type: dict
   vnf_instance_id:
     description:
       - The VNF instance id. Required when no I(plan) is given; when both are given they must agree.
@@ -103,13 +98,19 @@ def run_module(module: AnsibleModule) -> dict[str, Any]:
     instance_id = given or planned
     if not instance_id:
         module.fail_json(msg="vnf_instance_id (or a plan) is required")
-    driver = get_driver(params["vim"], params["vim_credentials"], timeout=params["timeout"])
+    driver = get_driver(
+        params["vim"],
+        params["vim_credentials"],
+        timeout=params["timeout"],
+        package_dir=params["package_dir"] or None,
+    )
     return {"changed": False, "resources": driver.resources(str(instance_id), plan)}
 
 
 def main() -> None:
     module = AnsibleModule(
         argument_spec={
+            "package_dir": {"type": "path"},
             "plan": {"type": "dict"},
             "timeout": {"type": "int", "default": 300},
             "vim": {"type": "dict", "required": True},

@@ -16,6 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ansible_collections.nfv.vnfm.plugins.module_utils.errors import PlanError
+from ansible_collections.nfv.vnfm.plugins.module_utils.operations import (
+    OPERATIONS,
+    Operation,
+)
 from ansible_collections.nfv.vnfm.plugins.module_utils.plan.package_change import (
     check_flavour,
     package_change,
@@ -23,21 +27,11 @@ from ansible_collections.nfv.vnfm.plugins.module_utils.plan.package_change impor
 from ansible_collections.nfv.vnfm.plugins.module_utils.plan.planner import PlanRequest, plan
 from ansible_collections.nfv.vnfm.plugins.module_utils.vnfd.model import VnfModel
 
-# SOL003 LcmOperationType values, with the Vnflcm hook name prefix of each.
-HOOK_PREFIX = {
-    "INSTANTIATE": "instantiate",
-    "SCALE": "scale",
-    "SCALE_TO_LEVEL": "scale_to_level",
-    "CHANGE_FLAVOUR": "change_flavour",
-    "TERMINATE": "terminate",
-    "HEAL": "heal",
-    "OPERATE": "operate",
-    "CHANGE_EXT_CONN": "change_external_connectivity",
-    "MODIFY_INFO": "modify_information",
-    "CHANGE_VNFPKG": "change_current_package",
-}
+# SOL003 LcmOperationType values, with the Vnflcm hook name prefix of each (the
+# operation table's; kept as names the runner imports).
+HOOK_PREFIX = {str(op): s.hook_prefix for op, s in OPERATIONS.items() if s.hook_prefix}
 # A package's own operation (a vendor interface of the VNFD): no VIM change.
-CUSTOM = "CUSTOM"
+CUSTOM = str(Operation.CUSTOM)
 
 
 @dataclass
@@ -51,9 +45,20 @@ class Decision:
     rolling: dict[str, Any] = field(default_factory=dict)
 
 
+# additionalParams of an instantiation that container VIMs read for the VNF's whole life
+# (docs/cnf.md): kept in the inputs, so every later plan carries them.
+CONTAINER_PARAMS = (
+    "lcm-kubernetes-def-files",
+    "namespace",
+    "helm_chart_path",
+    "helm_value_names",
+    "helm_parameters",
+)
+
+
 def inputs_of(request: dict[str, Any]) -> dict[str, Any]:
     """The inputs an InstantiateVnfRequest sets."""
-    return {
+    inputs = {
         "flavourId": request.get("flavourId"),
         "instantiationLevelId": request.get("instantiationLevelId"),
         "scaleLevels": request.get("scaleLevels"),
@@ -61,6 +66,11 @@ def inputs_of(request: dict[str, Any]) -> dict[str, Any]:
         "vnfState": "STARTED",
         "stoppedVnfcs": [],
     }
+    params = request.get("additionalParams")
+    container = {k: params[k] for k in CONTAINER_PARAMS if isinstance(params, dict) and k in params}
+    if container:
+        inputs["containerParams"] = container
+    return inputs
 
 
 def plan_request(
@@ -97,6 +107,29 @@ def _vnfc_ids(current_plan: dict[str, Any]) -> list[str]:
     return [v["id"] for v in current_plan.get("vnfcs", [])]
 
 
+def check_ext_virtual_links(links: Any) -> None:
+    """SOL003 ExtVirtualLinkData as a VIM can use it: id, resourceId, extCps[].cpdId.
+
+    Checked when the request comes (the same function runs in the engine), so that
+    a link no VIM can attach is refused instead of failing half-way in the VIM.
+    """
+    if not isinstance(links, list):
+        raise PlanError("extVirtualLinks must be a list")
+    for n, link in enumerate(links):
+        where = f"extVirtualLinks[{n}]"
+        if not isinstance(link, dict):
+            raise PlanError(f"{where} must be an object")
+        for key in ("id", "resourceId"):
+            if not isinstance(link.get(key), str) or not link[key]:
+                raise PlanError(f"{where}.{key} is missing (a non-empty string)")
+        cps = link.get("extCps")
+        if not isinstance(cps, list) or not cps:
+            raise PlanError(f"{where}.extCps is missing (at least one external CP)")
+        for k, cp in enumerate(cps):
+            if not isinstance(cp, dict) or not isinstance(cp.get("cpdId"), str):
+                raise PlanError(f"{where}.extCps[{k}].cpdId is missing")
+
+
 def next_inputs(
     model: VnfModel,
     operation: str,
@@ -104,7 +137,11 @@ def next_inputs(
     current_plan: dict[str, Any] | None,
 ) -> Decision:
     """The inputs after ``operation``; PlanError for a request that cannot be done."""
-    if operation == "INSTANTIATE":
+    try:
+        op = Operation(operation)
+    except ValueError:
+        raise PlanError(f"unsupported operation {operation!r}") from None
+    if op == Operation.INSTANTIATE:
         return Decision(inputs_of(request))
     if not current_plan:
         raise PlanError(f"{operation} needs an instantiated VNF")
@@ -112,7 +149,7 @@ def next_inputs(
     current.setdefault("scaleLevels", None)
     levels = dict(current_plan.get("scaleLevels") or {})
     flavour = model.flavour(str(current.get("flavourId")))
-    if operation == "SCALE":
+    if op == Operation.SCALE:
         if flavour is None:
             raise PlanError(f"the VNF's flavour {current.get('flavourId')!r} is not in its package")
         kind = request.get("type")
@@ -121,6 +158,9 @@ def next_inputs(
         aspect_id = request.get("aspectId")
         aspect = flavour.aspect(str(aspect_id))
         if aspect is None:
+            defect = flavour.defects.get(f"aspect:{aspect_id}")
+            if defect:
+                raise PlanError(f"aspectId {aspect_id!r} uses a defect of the VNFD: {defect}")
             names = ", ".join(a.id for a in flavour.scaling_aspects) or "none"
             raise PlanError(
                 f"aspectId {aspect_id!r} is not an aspect of flavour {flavour.id!r} (known: {names})"
@@ -143,7 +183,7 @@ def next_inputs(
         current["scaleLevels"] = levels
         current["instantiationLevelId"] = None
         return Decision(current)
-    if operation == "SCALE_TO_LEVEL":
+    if op == Operation.SCALE_TO_LEVEL:
         if request.get("instantiationLevelId") and request.get("scaleInfo"):
             raise PlanError("give instantiationLevelId or scaleInfo, not both")
         if request.get("instantiationLevelId"):
@@ -162,7 +202,7 @@ def next_inputs(
             current["scaleLevels"] = levels
             current["instantiationLevelId"] = None
         return Decision(current)
-    if operation == "CHANGE_FLAVOUR":
+    if op == Operation.CHANGE_FLAVOUR:
         new_flavour = request.get("newFlavourId")
         if not isinstance(new_flavour, str):
             raise PlanError("newFlavourId is missing")
@@ -170,9 +210,10 @@ def next_inputs(
         current["instantiationLevelId"] = request.get("instantiationLevelId")
         current["scaleLevels"] = None
         if request.get("extVirtualLinks") is not None:
+            check_ext_virtual_links(request["extVirtualLinks"])
             current["extVirtualLinks"] = list(request["extVirtualLinks"])
         return Decision(current)
-    if operation == "HEAL":
+    if op == Operation.HEAL:
         known = _vnfc_ids(current_plan)
         wanted = request.get("vnfcInstanceId")
         params = request.get("additionalParams") or {}
@@ -184,7 +225,7 @@ def next_inputs(
         if unknown:
             raise PlanError(f"unknown VNFC ids {unknown} (the VNF has: {', '.join(known)})")
         return Decision(current, heal=sorted(str(v) for v in wanted))
-    if operation == "OPERATE":
+    if op == Operation.OPERATE:
         state = request.get("changeStateTo")
         if state not in ("STARTED", "STOPPED"):
             raise PlanError(f"changeStateTo must be STARTED or STOPPED, got {state!r}")
@@ -216,22 +257,21 @@ def next_inputs(
             current["stopType"] = stop_type or "GRACEFUL"
             current["gracefulStopTimeout"] = timeout
         return Decision(current)
-    if operation == "CHANGE_EXT_CONN":
+    if op == Operation.CHANGE_EXT_CONN:
         links = request.get("extVirtualLinks")
         if not isinstance(links, list) or not links:
             raise PlanError("extVirtualLinks is missing")
+        check_ext_virtual_links(links)
         by_id = {str(link.get("id")): link for link in current.get("extVirtualLinks") or []}
         for link in links:
-            if not isinstance(link, dict) or not link.get("id"):
-                raise PlanError("every extVirtualLinks entry needs an id")
             by_id[str(link["id"])] = link
         current["extVirtualLinks"] = [by_id[k] for k in sorted(by_id)]
         return Decision(current)
-    if operation == "CHANGE_VNFPKG":
+    if op == Operation.CHANGE_VNFPKG:
         # Same inputs, new package: its flavour of the same id must exist.
         check_flavour(model, str(current.get("flavourId")))
         return Decision(current)
-    if operation in ("MODIFY_INFO", "CUSTOM"):
+    if not OPERATIONS[op].changes_vim:  # MODIFY_INFO, a package's own operation
         return Decision(current)
     raise PlanError(f"unsupported operation {operation!r}")
 
@@ -258,7 +298,7 @@ def decide_plan(
     decision = next_inputs(model, operation, request, current_plan)
     new_plan = plan(model, plan_request(instance_id, decision.inputs, vim_mapping))
     new_plan["inputs"] = decision.inputs
-    if operation == "CHANGE_VNFPKG":
+    if operation == Operation.CHANGE_VNFPKG:
         if current_model is None or package_dir is None:
             raise PlanError("CHANGE_VNFPKG needs the current package and the new package directory")
         decision.rolling = package_change(

@@ -62,12 +62,14 @@ def _scale_levels(flavour: Flavour, req: PlanRequest) -> tuple[str | None, dict[
             raise PlanError(
                 f"flavour {flavour.id!r} has no instantiation level {level_id!r} (known: {known})"
             )
+        _refuse_defect(flavour, f"level:{level_id}", f"instantiationLevelId {level_id!r}")
     levels = {a.id: 0 for a in flavour.scaling_aspects}
     if level is not None:
         levels.update(level.scale_info)
     for aspect_id, value in (req.scale_levels or {}).items():
         aspect = flavour.aspect(aspect_id)
         if aspect is None:
+            _refuse_defect(flavour, f"aspect:{aspect_id}", f"aspectId {aspect_id!r}")
             known = ", ".join(a.id for a in flavour.scaling_aspects) or "none"
             raise PlanError(
                 f"flavour {flavour.id!r} has no scaling aspect {aspect_id!r} (known: {known})"
@@ -106,6 +108,13 @@ def vnfc_counts(
     return counts
 
 
+def _refuse_defect(flavour: Flavour, part: str, field: str) -> None:
+    """The request uses a part of the VNFD with a dangling reference: say where (FILE:LINE)."""
+    defect = flavour.defects.get(part)
+    if defect:
+        raise PlanError(f"{field} uses a defect of the VNFD: {defect}")
+
+
 def _ext_bindings(
     flavour: Flavour, ext_vls: list[dict[str, Any]]
 ) -> dict[str, tuple[str, list[list[str]]]]:
@@ -119,6 +128,8 @@ def _ext_bindings(
         for k, ext_cp in enumerate(ext_vl.get("extCps") or []):
             cpd = ext_cp.get("cpdId") if isinstance(ext_cp, dict) else None
             if cpd not in known:
+                field = f"extVirtualLinks[{n}].extCps[{k}].cpdId {cpd!r}"
+                _refuse_defect(flavour, f"extCp:{cpd}", field)
                 raise PlanError(
                     f"extVirtualLinks[{n}].extCps[{k}].cpdId {cpd!r} is not an external CP of "
                     f"flavour {flavour.id!r} (known: {', '.join(sorted(known)) or 'none'})"
@@ -158,6 +169,7 @@ def plan(model: VnfModel, req: PlanRequest) -> dict[str, Any]:
         cps_by_vdu.setdefault(cp.vdu_id, []).append(cp)
     for cps in cps_by_vdu.values():
         cps.sort(key=lambda c: (c.order if c.order is not None else 1_000_000, c.id))
+    orders = {vdu_id: interface_orders(cps) for vdu_id, cps in cps_by_vdu.items()}
     declared = [vl.cidr for vl in flavour.virtual_links if vl.cidr]
     missing = [vl for vl in flavour.virtual_links if not vl.cidr]
     fallback = dict(
@@ -238,7 +250,7 @@ def plan(model: VnfModel, req: PlanRequest) -> dict[str, Any]:
                     {
                         "cpdId": cp.id,
                         "name": f"{prefix}-{vnfc_id}-{cp.id}",
-                        "order": cp.order,
+                        "order": orders[vdu.id][cp.id],
                         "virtualLinkId": cp.virtual_link,
                         "extVirtualLinkId": ext_vl_id,
                         "extCpdId": cp.id if ext is not None else None,
@@ -340,6 +352,29 @@ def plan(model: VnfModel, req: PlanRequest) -> dict[str, Any]:
 
 def _natural(key: Any) -> list[Any]:
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", str(key))]
+
+
+def interface_orders(cps: list[Any]) -> dict[str, int]:
+    """Each CP's interface index on its VNFC: unique, deterministic, stable.
+
+    SOL001 makes ``order`` optional and does not require it to be unique. A
+    declared order is kept when no earlier CP (by order, then id) holds it,
+    so packages that number their CPs keep their interfaces; the others take
+    the lowest free index in that sequence.
+    """
+    taken: set[int] = set()
+    out: dict[str, int] = {}
+    pending = []
+    for cp in cps:
+        if cp.order is not None and cp.order >= 0 and cp.order not in taken:
+            taken.add(cp.order)
+            out[cp.id] = cp.order
+        else:
+            pending.append(cp)
+    free = (i for i in range(len(cps) + len(taken) + 1) if i not in taken)
+    for cp in pending:
+        out[cp.id] = next(free)
+    return out
 
 
 def _positions(cps: list[Any]) -> list[tuple[int, Any]]:

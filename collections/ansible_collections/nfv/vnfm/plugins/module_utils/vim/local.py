@@ -20,22 +20,17 @@ The kernel is the only record: ownership and intent are written in interface
 aliases (see ``_local/naming.py``), so a reconcile or a removal needs nothing
 but the instance id. VIM options (``vim`` dict): ``stateDir``,
 ``defaultExternalNetwork`` (``{name, cidr}``), ``lockFile``,
-``killGraceSeconds``, ``workers``.
+``killGraceSeconds``, ``workers``, ``cgroups`` (default true: one cgroup per VNFC,
+``_local/cgroup.py``, when the host has a usable cgroup v1 or v2 tree).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
-import time
 from typing import Any
 
-from ansible_collections.nfv.vnfm.plugins.module_utils.vim import (
-    ReconcileResult,
-    VimError,
-    vnfc_marks,
-)
-from ansible_collections.nfv.vnfm.plugins.module_utils.vim._local import naming
+from ansible_collections.nfv.vnfm.plugins.module_utils.vim._local import cgroup, naming
 from ansible_collections.nfv.vnfm.plugins.module_utils.vim._local.apply import (
     Settings,
     apply_changes,
@@ -44,7 +39,10 @@ from ansible_collections.nfv.vnfm.plugins.module_utils.vim._local.diff import (
     Changes,
     compute_changes,
 )
-from ansible_collections.nfv.vnfm.plugins.module_utils.vim._local.discover import discover
+from ansible_collections.nfv.vnfm.plugins.module_utils.vim._local.discover import (
+    adopt_orphans,
+    discover,
+)
 from ansible_collections.nfv.vnfm.plugins.module_utils.vim._local.iproute import Kernel
 from ansible_collections.nfv.vnfm.plugins.module_utils.vim._local.model import (
     DEFAULT_LOCK_FILE,
@@ -62,12 +60,19 @@ from ansible_collections.nfv.vnfm.plugins.module_utils.vim._local.resources impo
     build_resources,
     summary,
 )
+from ansible_collections.nfv.vnfm.plugins.module_utils.vim.base import (
+    ReconcileResult,
+    ReconcilingDriver,
+)
 
 __all__ = ["LocalDriver"]
 
 
-class LocalDriver:
+class LocalDriver(ReconcilingDriver[Desired, Observed, Changes]):
     """:class:`~ansible_collections.nfv.vnfm.plugins.module_utils.vim.VimDriver` of ``vimType: local``."""
+
+    label = "the local VIM"
+    poll_interval = 0.2
 
     def __init__(
         self,
@@ -76,6 +81,7 @@ class LocalDriver:
         *,
         wait: bool = True,
         timeout: float = 300,
+        package_dir: str | None = None,
         kernel: Kernel | None = None,
     ) -> None:
         self.vim = dict(vim)
@@ -88,103 +94,139 @@ class LocalDriver:
             run_dir=run_dir(self.vim),
             kill_grace=float(self.vim.get("killGraceSeconds", 2.0)),
             workers=max(1, int(self.vim.get("workers", 8))),
+            # an injected kernel is a test's fake: the host's cgroups are not its to change
+            cgroups=cgroup.detect() if kernel is None and self.vim.get("cgroups", True) else None,
         )
-        del credentials  # the local VIM needs none
+        del credentials, package_dir  # the local VIM needs no secrets and takes no images
 
     # -- VimDriver -----------------------------------------------------------
-    def reconcile(
-        self,
-        plan: dict[str, Any],
-        *,
-        heal: list[str],
-        check_mode: bool,
-        heal_token: str | None = None,
-    ) -> ReconcileResult:
-        self.kernel.check_access()
-        if not isinstance(plan, dict):
-            raise VimError("plan must be a mapping")
-        inst = naming.check_id("vnfInstanceId", plan.get("vnfInstanceId"))
-        obs = self._discover(inst)
-        desired = desired_state(plan, self.vim, obs.host_bridges)
-        token = vnfc_marks.token_digest(heal_token)
-        changes = compute_changes(desired, obs, list(heal or []), token)
-        return self._run(inst, desired, obs, changes, check_mode)
-
     def resources(self, vnf_instance_id: str, plan: dict[str, Any] | None = None) -> dict[str, Any]:
         """What the kernel holds for the instance now, in SOL003 shapes (changes nothing)."""
         self.kernel.check_access()
         inst = naming.check_id("vnfInstanceId", vnf_instance_id)
         obs = self._discover(inst)
-        return build_resources(
-            inst,
-            obs.vnfcs.values(),
-            obs.bridges.values(),
-            obs.volumes,
-            plan,
-            lambda n: volume_dir(self.vim, inst, n),
-        )
+        return self._resources(inst, obs.vnfcs.values(), obs.bridges.values(), obs.volumes, plan)
 
     def remove(self, vnf_instance_id: str, *, check_mode: bool) -> ReconcileResult:
+        """The skeleton's removal, then the instance's state and runtime directories."""
         self.kernel.check_access()
         inst = naming.check_id("vnfInstanceId", vnf_instance_id)
-        obs = self._discover(inst)
-        empty = Desired(inst, naming.short_id(inst), {}, {}, {}, {}, {})
-        changes = compute_changes(empty, obs)
-        inst_dir = os.path.join(self.settings.state_dir, inst)
-        remove_dir = os.path.isdir(inst_dir)
-        if remove_dir and not changes.delete_volumes:
-            changes.actions.append(f"delete directory {inst_dir}")
-        runtime_dir = os.path.join(self.settings.run_dir, inst)
-        remove_runtime = os.path.isdir(runtime_dir)
-        if remove_runtime:
-            changes.actions.append(f"delete directory {runtime_dir}")
-        result = self._run(inst, None, obs, changes, check_mode)
-        if check_mode:
-            return result
-        for path, present in ((inst_dir, remove_dir), (runtime_dir, remove_runtime)):
-            if present:
+        dirs = [
+            path
+            for path in (
+                os.path.join(self.settings.state_dir, inst),
+                os.path.join(self.settings.run_dir, inst),
+            )
+            if os.path.isdir(path)
+        ]
+        result = super().remove(inst, check_mode=check_mode)
+        if not check_mode:
+            for path in dirs:
                 self.kernel.remove_tree(path)
                 result.changed = True
         return result
+
+    # -- the reconcile steps (base.ReconcilingDriver) --------------------------
+    def check_access(self) -> None:
+        self.kernel.check_access()
+
+    def instance_id(self, value: object) -> str:
+        return naming.check_id("vnfInstanceId", value)
+
+    def diff(
+        self, inst: str, plan: dict[str, Any], heal: list[str], token: str | None, check_mode: bool
+    ) -> tuple[Desired, Observed, Changes]:
+        obs, adopted = self._discover_adopting(inst, check_mode)
+        desired = desired_state(plan, self.vim, obs.host_bridges)
+        changes = compute_changes(desired, obs, heal, token)
+        changes.actions[:0] = adopted
+        return desired, obs, changes
+
+    def removal(self, inst: str, check_mode: bool) -> tuple[Observed, Changes]:
+        obs, adopted = self._discover_adopting(inst, check_mode)
+        empty = Desired(inst, naming.short_id(inst), {}, {}, {}, {}, {})
+        changes = compute_changes(empty, obs)
+        changes.actions[:0] = adopted
+        inst_dir = os.path.join(self.settings.state_dir, inst)
+        if os.path.isdir(inst_dir) and not changes.delete_volumes:
+            changes.actions.append(f"delete directory {inst_dir}")
+        runtime_dir = os.path.join(self.settings.run_dir, inst)
+        if os.path.isdir(runtime_dir):
+            changes.actions.append(f"delete directory {runtime_dir}")
+        if self.settings.cgroups is not None:
+            changes.actions += [
+                f"delete cgroup {n}"
+                for n in self.settings.cgroups.names(naming.instance_prefix(inst))
+            ]
+        return obs, changes
+
+    def apply(self, desired: Desired | None, obs: Observed, changes: Changes) -> Any:
+        created = apply_changes(self.kernel, changes, desired, obs, self.settings)
+        # untouched VNFCs need no new look; created ones were read back on creation
+        known = {v.netns: obs.raw[v.netns] for v in changes.keep_vnfcs if v.netns in obs.raw}
+        return {**known, **created}
+
+    def observe(self, inst: str, hint: Any) -> Observed:
+        return discover(
+            self.kernel, inst, self.settings.state_dir, self.settings.workers, hint or {}
+        )
+
+    def remaining(self, inst: str, desired: Desired | None, final: Observed) -> list[str]:
+        if desired is None:
+            left = list(final.vnfcs or {}) + (["vim"] if final.vim_ns else [])
+            return [f"netns {n} still present" for n in left]
+        return compute_changes(desired, final).actions
+
+    def summary(self, obs: Observed) -> dict[str, Any]:
+        return summary(obs.vnfcs.values(), obs.bridges.values(), obs.volumes)
+
+    def outcome(
+        self, inst: str, desired: Desired | None, final: Observed
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        return self._report(
+            inst, desired, list(final.vnfcs.values()), list(final.bridges.values()), final.volumes
+        )
+
+    def prediction(
+        self, inst: str, desired: Desired | None, obs: Observed, changes: Changes
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        vnfcs, bridges, volumes = self._predicted(desired, obs, changes)
+        return self._report(inst, desired, vnfcs, bridges, volumes)
 
     # -- internals -----------------------------------------------------------
     def _discover(self, inst: str) -> Observed:
         return discover(self.kernel, inst, self.settings.state_dir, self.settings.workers)
 
-    def _run(
+    def _discover_adopting(self, inst: str, check_mode: bool) -> tuple[Observed, list[str]]:
+        """Discover; first name again the VNFC namespaces whose name was deleted (not in
+        check mode: the diff then shows their leftover ports instead)."""
+        obs = self._discover(inst)
+        adopted = [] if check_mode else adopt_orphans(self.kernel, inst, obs)
+        return (self._discover(inst) if adopted else obs), adopted
+
+    def _resources(
+        self,
+        inst: str,
+        vnfcs: Any,
+        bridges: Any,
+        volumes: frozenset[str],
+        plan: dict[str, Any] | None,
+    ) -> dict[str, Any]:
+        return build_resources(
+            inst, vnfcs, bridges, volumes, plan, lambda n: volume_dir(self.vim, inst, n)
+        )
+
+    def _report(
         self,
         inst: str,
         desired: Desired | None,
-        obs: Observed,
-        changes: Changes,
-        check_mode: bool,
-    ) -> ReconcileResult:
-        before = summary(obs.vnfcs.values(), obs.bridges.values(), obs.volumes)
-        created: dict[str, list[Any]] = {}
-        if changes.changed and not check_mode:
-            created = apply_changes(self.kernel, changes, desired, obs, self.settings)
-        if not changes.changed or check_mode:
-            vnfcs, bridges, volumes = self._predicted(desired, obs, changes)
-        else:
-            # untouched VNFCs need no new look; created ones were read back on creation
-            known = {v.netns: obs.raw[v.netns] for v in changes.keep_vnfcs if v.netns in obs.raw}
-            final = self._converge(inst, desired, {**known, **created})
-            vnfcs, bridges, volumes = (
-                list(final.vnfcs.values()),
-                list(final.bridges.values()),
-                final.volumes,
-            )
+        vnfcs: list[VnfcState],
+        bridges: list[BridgeState],
+        volumes: frozenset[str],
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
         plan = desired.plan if desired is not None else None
-        resources = build_resources(
-            inst, vnfcs, bridges, volumes, plan, lambda n: volume_dir(self.vim, inst, n)
-        )
-        after = summary(vnfcs, bridges, volumes)
-        return ReconcileResult(
-            changed=changes.changed,
-            actions=list(changes.actions),
-            resources=resources,
-            diff={"before": before, "after": after},
-        )
+        resources = self._resources(inst, vnfcs, bridges, volumes, plan)
+        return resources, summary(vnfcs, bridges, volumes)
 
     @staticmethod
     def _predicted(
@@ -202,26 +244,3 @@ class LocalDriver:
         recorded = [v for v in changes.record_vnfcs if v.vnfc_id not in powered]
         vnfcs = changes.keep_vnfcs + changes.power_vnfcs + recorded + created
         return vnfcs, list(desired.bridges.values()), frozenset(desired.volumes)
-
-    def _converge(
-        self, inst: str, desired: Desired | None, known: dict[str, list[Any]]
-    ) -> Observed:
-        """Rediscover (the kernel is the truth) until it matches the plan, or time out."""
-        deadline = time.monotonic() + self.timeout
-        while True:
-            final = discover(
-                self.kernel, inst, self.settings.state_dir, self.settings.workers, known
-            )
-            known = {}
-            if desired is None:
-                left = list(final.vnfcs or {}) + (["vim"] if final.vim_ns else [])
-                remaining = [f"netns {n} still present" for n in left]
-            else:
-                remaining = compute_changes(desired, final).actions
-            if not remaining or not self.wait:
-                return final
-            if time.monotonic() >= deadline:
-                raise VimError(
-                    "the local VIM did not converge to the plan: " + "; ".join(remaining)
-                )
-            time.sleep(0.2)

@@ -34,19 +34,15 @@ Discovery by tag/metadata/name prefix (see ``_openstack/naming.py``) is the
 only record. VIM connection keys: ``cloud`` or SOL003 ``interfaceInfo`` /
 ``accessInfo`` (secrets in ``credentials``), ``vimId``, ``flavourMap``,
 ``imageMap``, ``availabilityZone(s)``, ``floatingIpNetwork``, ``externalMacAddresses``,
-``softPlacementPolicies``, ``volumes``, ``workers``.
+``softPlacementPolicies``, ``volumes``, ``workers``, ``apiTimeout`` (seconds per API call).
 """
 
 from __future__ import annotations
 
-import time
+from collections.abc import Collection
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from ansible_collections.nfv.vnfm.plugins.module_utils.vim import (
-    ReconcileResult,
-    VimError,
-    vnfc_marks,
-)
 from ansible_collections.nfv.vnfm.plugins.module_utils.vim._openstack import naming
 from ansible_collections.nfv.vnfm.plugins.module_utils.vim._openstack.apply import (
     Settings,
@@ -65,6 +61,7 @@ from ansible_collections.nfv.vnfm.plugins.module_utils.vim._openstack.discover i
     catalog,
     discover,
 )
+from ansible_collections.nfv.vnfm.plugins.module_utils.vim._openstack.marks import marked
 from ansible_collections.nfv.vnfm.plugins.module_utils.vim._openstack.model import (
     Desired,
     Observed,
@@ -75,12 +72,19 @@ from ansible_collections.nfv.vnfm.plugins.module_utils.vim._openstack.resources 
     predicted_summary,
     summary,
 )
+from ansible_collections.nfv.vnfm.plugins.module_utils.vim.base import (
+    ReconcilingDriver,
+    VimError,
+)
 
 __all__ = ["OpenStackDriver"]
 
 
-class OpenStackDriver:
+class OpenStackDriver(ReconcilingDriver[Desired, Observed, Changes]):
     """:class:`~ansible_collections.nfv.vnfm.plugins.module_utils.vim.VimDriver` of ``vimType: openstack``."""
+
+    label = "the OpenStack VIM"
+    poll_interval = 1.0
 
     def __init__(
         self,
@@ -94,6 +98,8 @@ class OpenStackDriver:
     ) -> None:
         self.vim = dict(vim)
         self.timeout = float(timeout or 300)
+        self.wait = wait
+        # the unpacked VNF package: images to upload, boot data files
         self.package_dir = package_dir or self.vim.get("packageDir") or None
         self.settings = Settings(
             workers=max(1, int(self.vim.get("workers", 8))),
@@ -108,23 +114,6 @@ class OpenStackDriver:
         self._has_volumes: bool | None = None
 
     # -- VimDriver -----------------------------------------------------------------------------
-    def reconcile(
-        self,
-        plan: dict[str, Any],
-        *,
-        heal: list[str],
-        check_mode: bool,
-        heal_token: str | None = None,
-    ) -> ReconcileResult:
-        if not isinstance(plan, dict):
-            raise VimError("plan must be a mapping")
-        inst = naming.check_instance_id(plan.get("vnfInstanceId"))
-        desired = self._desired(plan)
-        obs = discover(self.connection(), inst, self.has_volumes(), self.settings.workers)
-        token = vnfc_marks.token_digest(heal_token)
-        changes = compute_changes(desired, obs, list(heal or []), token)
-        return self._run(inst, desired, obs, changes, check_mode)
-
     def resources(self, vnf_instance_id: str, plan: dict[str, Any] | None = None) -> dict[str, Any]:
         """What the cloud holds for the instance now, in SOL003 shapes (changes nothing).
 
@@ -135,25 +124,74 @@ class OpenStackDriver:
         if isinstance(plan, dict) and plan.get("vnfInstanceId") not in (None, inst):
             raise VimError("plan.vnfInstanceId is not the instance's id")
         desired = self._desired(plan) if isinstance(plan, dict) and plan else None
-        obs = discover(self.connection(), inst, self.has_volumes(), self.settings.workers)
-        return build_resources(self.conn_id, desired, obs)
+        return build_resources(self.conn_id, desired, self._discover(inst))
 
-    def remove(self, vnf_instance_id: str, *, check_mode: bool) -> ReconcileResult:
-        inst = naming.check_instance_id(vnf_instance_id)
-        conn = self.connection()
-        obs = discover(conn, inst, self.has_volumes(), self.settings.workers)
-        return self._run(inst, None, obs, removal_changes(inst, obs), check_mode)
+    def marked_instances(self, known_instance_ids: Collection[str] = ()) -> list[dict[str, str]]:
+        """Every resource of the cloud (as far as the connection's project sees) carrying
+        an instance's marks, whatever the instance: ``kind``, ``resourceId``,
+        ``vnfInstanceId`` (for orphans; ``_openstack/marks.py``). Changes nothing."""
+        found = marked(
+            self.connection(),
+            known_instance_ids,
+            has_volumes=self.has_volumes(),
+            workers=self.settings.workers,
+        )
+        return [{"kind": k, "resourceId": r, "vnfInstanceId": i} for k, r, i in found]
+
+    # -- the reconcile steps (base.ReconcilingDriver) ------------------------------------------
+    def instance_id(self, value: object) -> str:
+        return naming.check_instance_id(value)
+
+    def diff(
+        self, inst: str, plan: dict[str, Any], heal: list[str], token: str | None, check_mode: bool
+    ) -> tuple[Desired, Observed, Changes]:
+        # the catalogue (flavors, images, external networks) and the instance's resources
+        # are independent listings: read both at once
+        self.has_volumes()
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            wanted = pool.submit(self._desired, plan)
+            obs = self._discover(inst)
+            desired = wanted.result()
+        return desired, obs, compute_changes(desired, obs, heal, token)
+
+    def removal(self, inst: str, check_mode: bool) -> tuple[Observed, Changes]:
+        obs = self._discover(inst)
+        return obs, removal_changes(inst, obs)
+
+    def apply(self, desired: Desired | None, obs: Observed, changes: Changes) -> Any:
+        apply_changes(self.connection(), changes, desired, obs, self.settings)
+        return None
+
+    def observe(self, inst: str, hint: Any) -> Observed:
+        return self._discover(inst)
+
+    def remaining(self, inst: str, desired: Desired | None, final: Observed) -> list[str]:
+        if desired is None:
+            return removal_changes(inst, final).actions
+        return compute_changes(desired, final).actions
+
+    def summary(self, obs: Observed) -> dict[str, Any]:
+        return summary(obs)
+
+    def outcome(
+        self, inst: str, desired: Desired | None, final: Observed
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        return build_resources(self.conn_id, desired, final), summary(final)
+
+    def prediction(
+        self, inst: str, desired: Desired | None, obs: Observed, changes: Changes
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        after = predicted_summary(desired) if changes.changed else summary(obs)
+        return build_resources(self.conn_id, desired, obs), after
+
+    def warnings(self, changes: Changes) -> list[str] | None:
+        return list(dict.fromkeys(changes.warnings))
 
     # -- internals -----------------------------------------------------------------------------
     def connection(self) -> Any:
         if self._conn is None:
             self._conn = connect(self.vim, self._credentials, min(self.timeout, 120.0))
         return self._conn
-
-    def _desired(self, plan: dict[str, Any]) -> Desired:
-        conn, has_volumes = self.connection(), self.has_volumes()
-        cat = catalog(conn, plan, self.vim, has_volumes, self.settings.workers)
-        return desired_state(plan, self.vim, cat, self.package_dir)
 
     def has_volumes(self) -> bool:
         if self._has_volumes is None:
@@ -166,41 +204,10 @@ class OpenStackDriver:
                 )
         return self._has_volumes
 
-    def _run(
-        self,
-        inst: str,
-        desired: Desired | None,
-        obs: Observed,
-        changes: Changes,
-        check_mode: bool,
-    ) -> ReconcileResult:
-        before = summary(obs)
-        final = obs
-        if changes.changed and not check_mode:
-            apply_changes(self.connection(), changes, desired, obs, self.settings)
-            final = self._converge(inst, desired)
-        after = predicted_summary(desired) if check_mode and changes.changed else summary(final)
-        warnings = list(dict.fromkeys(changes.warnings))
-        return ReconcileResult(
-            changed=changes.changed,
-            actions=list(changes.actions) + [f"warning: {w}" for w in warnings],
-            resources=build_resources(self.conn_id, desired, final),
-            diff={"before": before, "after": after, "warnings": warnings},
-        )
+    def _discover(self, inst: str) -> Observed:
+        return discover(self.connection(), inst, self.has_volumes(), self.settings.workers)
 
-    def _converge(self, inst: str, desired: Desired | None) -> Observed:
-        """Rediscover (the cloud is the truth) until it matches the plan, or time out."""
-        deadline = time.monotonic() + self.timeout
-        while True:
-            final = discover(self.connection(), inst, self.has_volumes(), self.settings.workers)
-            if desired is None:
-                remaining = removal_changes(inst, final).actions
-            else:
-                remaining = compute_changes(desired, final).actions
-            if not remaining or not self.settings.wait:
-                return final
-            if time.monotonic() >= deadline:
-                raise VimError(
-                    "the OpenStack VIM did not converge to the plan: " + "; ".join(remaining)
-                )
-            time.sleep(1.0)
+    def _desired(self, plan: dict[str, Any]) -> Desired:
+        conn, has_volumes = self.connection(), self.has_volumes()
+        cat = catalog(conn, plan, self.vim, has_volumes, self.settings.workers)
+        return desired_state(plan, self.vim, cat, self.package_dir)

@@ -11,12 +11,15 @@ normative types are understood. Every finding names its file and line.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from typing import Any
 
 from ansible_collections.nfv.vnfm.plugins.module_utils.errors import PackageError, Problem
+from ansible_collections.nfv.vnfm.plugins.module_utils.vnfd import indicators, metric_endpoints
 from ansible_collections.nfv.vnfm.plugins.module_utils.vnfd import model as m
+from ansible_collections.nfv.vnfm.plugins.module_utils.vnfd.autoscale import autoscale_policies
 from ansible_collections.nfv.vnfm.plugins.module_utils.vnfd.package import Package
 from ansible_collections.nfv.vnfm.plugins.module_utils.vnfd.safe_yaml import LocatedDict
 from ansible_collections.nfv.vnfm.plugins.module_utils.vnfd.tosca import (
@@ -35,8 +38,14 @@ STORAGES = {
     "tosca.nodes.nfv.Vdu.VirtualFileStorage": "file",
 }
 P = "tosca.policies.nfv."
+# Our namespaced extension (docs/assurance.md): SOL001 has no liveness check of a VNFC's
+# software, so a package declares this policy type in its own types file.
+HEALTH_PROBE = "vnfm.policies.HealthProbe"
+PROBE_KINDS = ("http", "tcp", "command")
 PLAYBOOK_EXTENSIONS = (".yml", ".yaml")
 SW_IMAGE = "tosca.artifacts.nfv.SwImage"
+# Jinja2 delimiters: never part of a file name a VNFM should run.
+TEMPLATE_MARKS = re.compile(r"\{[{%#]|[}%#]\}")
 
 _SCALAR = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([a-zA-Z]+)\s*$")
 _SIZE_UNITS = {  # to MiB; decimal prefixes read as binary, as NFV practice does
@@ -55,6 +64,23 @@ def size_mib(value: Any) -> float | None:
     if not match or match.group(2).lower() not in _SIZE_UNITS:
         return None
     return float(match.group(1)) * _SIZE_UNITS[match.group(2).lower()]
+
+
+_TIME_UNITS = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
+
+
+def duration_s(value: Any) -> float | None:
+    """A TOSCA scalar-unit.time ("10 s", "500 ms") in seconds (a bare number: seconds), or None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if not isinstance(value, str):
+        return None
+    match = _SCALAR.match(value)
+    if not match or match.group(2).lower() not in _TIME_UNITS:
+        return None
+    return float(match.group(1)) * _TIME_UNITS[match.group(2).lower()]
 
 
 def _gib(value: Any) -> float | None:
@@ -79,6 +105,18 @@ class _Context:
         self.package = package
         self.registry = registry
         self.problems = problems
+        self.strict = False  # vnfm package validate --strict: defects are errors
+        self.defects: dict[str, str] = {}
+
+    def defect(self, part: str | None, message: str, mapping: Any, key: Any = None) -> None:
+        """A dangling reference in a part of the VNFD that a deployment may not use.
+
+        A warning (an error when strict); ``part`` ("aspect:<id>", "level:<id>",
+        "extCp:<cpdId>") records it so the planner refuses a request that uses that part.
+        """
+        self.problems.append(self._at(message, mapping, key, "error" if self.strict else "warning"))
+        if part is not None:
+            self.defects.setdefault(part, str(self._at(message, mapping, key, "error")))
 
     def error(self, message: str, mapping: Any, key: Any = None) -> None:
         self.problems.append(self._at(message, mapping, key, "error"))
@@ -229,6 +267,7 @@ class FlavourBuilder:
 
     # -- build ----------------------------------------------------------------------
     def build(self) -> m.Flavour:
+        self.ctx.defects = {}  # this flavour's own
         self.classify()
         flavour = m.Flavour(
             id=self.flavour_id,
@@ -253,7 +292,22 @@ class FlavourBuilder:
         self._policies(flavour)
         flavour.lcm_operations = self._operations()
         self._check_levels(flavour)
+        self._check_autoheal()
+        flavour.defects = self.ctx.defects
         return flavour
+
+    def _check_autoheal(self) -> None:
+        """SOL001 ``configurable_properties.is_autoheal_enabled`` (the default of an
+        instance's isAutohealEnabled) must be a boolean when given."""
+        conf = self.vnf_properties.get("configurable_properties")
+        for key in ("is_autoheal_enabled", "is_autoscale_enabled"):
+            value = conf.get(key) if isinstance(conf, dict) else None
+            if value is not None and not isinstance(value, bool):
+                self.ctx.error(
+                    f"configurable_properties.{key} must be true or false, not {value!r}",
+                    conf,
+                    key,
+                )
 
     def _virtual_link(self, name: str) -> m.VirtualLink:
         node = self.nodes[name]
@@ -331,6 +385,9 @@ class FlavourBuilder:
             boot_data=props.get("boot_data"),
             configurable_properties=dict(props.get("configurable_properties") or {}),
         )
+        vdu.monitoring_parameters = self._monitoring_parameters(
+            name, props.get("monitoring_parameters"), node
+        )
         caps = node.get("capabilities") or {}
         compute = (
             (caps.get("virtual_compute") or {}).get("properties")
@@ -366,6 +423,43 @@ class FlavourBuilder:
                 else:
                     vdu.storage.append(target)
         return vdu
+
+    def _monitoring_parameters(
+        self, vdu: str, raw: Any, node: dict[str, Any]
+    ) -> list[m.MonitoringParameter]:
+        """SOL001 ``monitoring_parameters``: a list (v2.x) or a map keyed by id (later)."""
+        if raw is None:
+            return []
+        if isinstance(raw, dict):
+            items = [(str(k), v) for k, v in raw.items()]
+        elif isinstance(raw, list):
+            items = [(str(i), v) for i, v in enumerate(raw)]
+        else:
+            self.ctx.error(f"VDU {vdu!r}: monitoring_parameters must be a list or a map", node)
+            return []
+        out: list[m.MonitoringParameter] = []
+        for key, spec in items:
+            metric = spec.get("performance_metric") if isinstance(spec, dict) else None
+            if not isinstance(metric, str) or not metric:
+                self.ctx.error(
+                    f"VDU {vdu!r}: monitoring parameter {key!r} needs a performance_metric",
+                    spec if isinstance(spec, dict) else node,
+                )
+                continue
+            period = spec.get("collection_period")
+            seconds = duration_s(period)
+            if period is not None and (seconds is None or seconds <= 0):
+                self.ctx.error(
+                    f"VDU {vdu!r}: monitoring parameter {key!r}: collection_period "
+                    f"{period!r} is not a positive time",
+                    spec,
+                    "collection_period",
+                )
+            name = spec.get("name")
+            out.append(
+                m.MonitoringParameter(key, None if name is None else str(name), metric, seconds)
+            )
+        return out
 
     def _vdu_artifact(self, vdu: m.Vdu, name: str, art: dict[str, Any]) -> None:
         """The image file (a SwImage artifact, or any file of a VDU with sw_image_data and
@@ -443,8 +537,11 @@ class FlavourBuilder:
             target = mapping[0]
             kind = self.kinds.get(target)
             if target not in self.nodes:
-                self.ctx.error(
-                    f"substitution requirement {req!r} maps to unknown node {target!r}", reqs, req
+                self.ctx.defect(
+                    f"extCp:{target}",
+                    f"substitution requirement {req!r} maps to unknown node {target!r}",
+                    reqs,
+                    req,
                 )
                 continue
             if kind == VDU_CP:
@@ -482,8 +579,8 @@ class FlavourBuilder:
                 out.extend(str(x) for x in members if self.kinds.get(str(x)) in allowed)
                 continue
             if target not in self.nodes:
-                self.ctx.error(
-                    f"policy {policy!r} targets unknown node {target!r}", body, "targets"
+                self.ctx.defect(
+                    None, f"policy {policy!r} targets unknown node {target!r}", body, "targets"
                 )
             elif self.kinds.get(target) not in allowed:
                 self.ctx.error(f"policy {policy!r} cannot target {target!r}", body, "targets")
@@ -541,7 +638,8 @@ class FlavourBuilder:
             elif short == "VduScalingAspectDeltas":
                 aspect = flavour.aspect(str(props.get("aspect")))
                 if aspect is None:
-                    self.ctx.error(
+                    self.ctx.defect(
+                        f"aspect:{props.get('aspect')}",
                         f"policy {name!r} names unknown aspect {props.get('aspect')!r}",
                         body.get("properties") or body,
                         "aspect",
@@ -570,7 +668,8 @@ class FlavourBuilder:
                         aspect = flavour.aspect(str(aid))
                         value = _as_int((lvl or {}).get("scale_level"))
                         if aspect is None:
-                            self.ctx.error(
+                            self.ctx.defect(
+                                f"level:{lid}",
                                 f"instantiation level {lid!r} names unknown aspect {aid!r}",
                                 scale,
                                 aid,
@@ -622,6 +721,18 @@ class FlavourBuilder:
                         cp_ids=self._targets(body, name, {VDU_CP, EXT_CP}),
                     )
                 )
+        self._health_probes(flavour, policies)
+        flavour.metric_endpoints = metric_endpoints.parse(
+            self.ctx,
+            policies,
+            vdu_targets=lambda b, n: self._targets(b, n, {VDU}),
+            vdu_cps=lambda vdu: {c.id for c in flavour.cps if c.vdu_id == vdu},
+            inputs=self.inputs,
+        )
+        flavour.indicators = indicators.parse(self, flavour, policies)
+        flavour.autoscale_policies = autoscale_policies(
+            flavour, policies, types=registry, report=self.ctx, inputs=self.inputs
+        )
         known_levels = {lv.id for lv in flavour.instantiation_levels}
         for lid, counts in vdu_levels.items():
             level = flavour.level(lid)
@@ -651,6 +762,156 @@ class FlavourBuilder:
                         for a in flavour.scaling_aspects
                     )
 
+    def _health_probes(
+        self, flavour: m.Flavour, policies: list[tuple[str, dict[str, Any], Any]]
+    ) -> None:
+        """``vnfm.policies.HealthProbe`` policies (and types derived from it): one probe per target VDU."""
+        registry = self.ctx.registry
+        for name, body, _where in policies:
+            ptype = body.get("type")
+            if not isinstance(ptype, str) or not registry.is_a("policy_types", ptype, HEALTH_PROBE):
+                continue
+            props = dict(registry.property_defaults("policy_types", ptype))
+            own = body.get("properties")
+            own = own if isinstance(own, dict) else {}
+            props.update(own)
+            props = resolve_inputs(props, self.inputs)
+
+            # problems point at the property when the package wrote it, else at the policy
+            def at(key: str, own: Any = own, body: Any = body) -> tuple[Any, Any]:
+                return (own, key) if key in own else (body, "properties")
+
+            targets = self._targets(body, name, {VDU})
+            if not targets:
+                self.ctx.error(f"health probe {name!r} targets no VDU", body, "targets")
+                continue
+            probe = self._health_probe(name, props, own, at)
+            if probe is None:
+                continue
+            cp = props.get("cp")
+            for vdu_id in targets:
+                vdu_cps = sorted(
+                    (c for c in flavour.cps if c.vdu_id == vdu_id),
+                    key=lambda c: (c.order if c.order is not None else 1 << 30, c.id),
+                )
+                one = dataclasses.replace(
+                    probe,
+                    vdu_id=vdu_id,
+                    command=list(probe.command),
+                    expected_status=list(probe.expected_status),
+                )
+                if probe.kind != "command":
+                    if cp is None:
+                        if not vdu_cps:
+                            self.ctx.error(
+                                f"health probe {name!r}: VDU {vdu_id!r} has no connection point to probe",
+                                *at("cp"),
+                            )
+                            continue
+                        one.cp_id = vdu_cps[0].id  # the VDU's first CP (lowest order)
+                    elif str(cp) not in {c.id for c in vdu_cps}:
+                        self.ctx.error(
+                            f"health probe {name!r}: cp {cp!r} is not a connection point of VDU {vdu_id!r}",
+                            *at("cp"),
+                        )
+                        continue
+                    else:
+                        one.cp_id = str(cp)
+                if any(p.vdu_id == vdu_id for p in flavour.health_probes):
+                    self.ctx.error(
+                        f"health probe {name!r}: VDU {vdu_id!r} already has a health probe",
+                        body,
+                        "targets",
+                    )
+                    continue
+                flavour.health_probes.append(one)
+
+    def _health_probe(
+        self, name: str, props: dict[str, Any], own: dict[str, Any], at: Any
+    ) -> m.HealthProbe | None:
+        """The VDU-independent part of a probe declaration; None after reporting its errors.
+
+        ``props`` has the type's defaults merged in; ``own`` is what the policy writes
+        (a property of another kind of probe is an error only when written)."""
+        ok = True
+
+        def bad(message: str, key: str) -> None:
+            nonlocal ok
+            ok = False
+            self.ctx.error(f"health probe {name!r}: {message}", *at(key))
+
+        kind = props.get("probe")
+        if kind not in PROBE_KINDS:
+            bad(f"probe must be one of {', '.join(PROBE_KINDS)}, not {kind!r}", "probe")
+            return None
+        probe = m.HealthProbe(id=name, vdu_id="", kind=str(kind))
+        times: dict[str, float] = {}
+        for key, default in (("interval", 10.0), ("timeout", 2.0)):
+            raw = props.get(key)
+            seconds = default if raw is None else duration_s(raw)
+            if seconds is None or seconds <= 0:
+                bad(f"{key} {raw!r} is not a positive time (e.g. '5 s')", key)
+                seconds = default
+            times[key] = seconds
+        probe.interval_s, probe.timeout_s = times["interval"], times["timeout"]
+        if probe.timeout_s > probe.interval_s:
+            bad(
+                f"timeout ({probe.timeout_s:g} s) exceeds interval ({probe.interval_s:g} s)",
+                "timeout",
+            )
+        threshold = props.get("failure_threshold", 3)
+        count = _as_int(threshold)
+        if count is None or count < 1:
+            bad(f"failure_threshold {threshold!r} must be an integer >= 1", "failure_threshold")
+        else:
+            probe.failure_threshold = count
+        if kind == "command":
+            command = props.get("command")
+            if (
+                not isinstance(command, list)
+                or not command
+                or not all(isinstance(a, str) and a for a in command)
+            ):
+                bad("a command probe needs command: a non-empty list of strings (argv)", "command")
+            else:
+                probe.command = list(command)
+            for key in ("port", "path", "cp", "expected_status"):
+                if own.get(key) is not None:
+                    bad(f"{key} is not a property of a command probe", key)
+            return probe if ok else None
+        if own.get("command") is not None:
+            bad(f"command is not a property of a {kind} probe", "command")
+        port = _as_int(props.get("port"))
+        if port is None or not 1 <= port <= 65535:
+            bad(f"port {props.get('port')!r} must be an integer 1-65535", "port")
+        else:
+            probe.port = port
+        if kind == "http":
+            path = props.get("path", "/")
+            if (
+                not isinstance(path, str)
+                or not path.startswith("/")
+                or any(c.isspace() or ord(c) < 32 for c in path)
+            ):
+                bad(f"path {path!r} must start with '/' and hold no spaces", "path")
+            else:
+                probe.path = path
+            statuses = props.get("expected_status")
+            if statuses is not None:
+                codes = [_as_int(c) for c in statuses] if isinstance(statuses, list) else [None]
+                if not codes or any(c is None or not 100 <= c <= 599 for c in codes):
+                    bad(
+                        f"expected_status {statuses!r} must be a list of HTTP status codes",
+                        "expected_status",
+                    )
+                else:
+                    probe.expected_status = sorted({c for c in codes if c is not None})
+        else:
+            for key in ("path", "expected_status"):
+                if own.get(key) is not None:
+                    bad(f"{key} is not a property of a tcp probe", key)
+        return probe if ok else None
+
     def _check_levels(self, flavour: m.Flavour) -> None:
         for vdu in flavour.vdus:
             top = flavour.initial_deltas.get(vdu.id, vdu.min_instances) + sum(
@@ -675,6 +936,11 @@ class FlavourBuilder:
     def _artifact_path(self, file: str, where: Any, *, required: bool) -> str | None:
         """Package-relative path of an artifact file (relative to the template, or root)."""
         report = self.ctx.error if required else self.ctx.warn
+        if TEMPLATE_MARKS.search(file):
+            # Hook paths reach Ansible (as unsafe text); a name that looks like a template
+            # is refused so that no reader of the package is ever tempted to evaluate it.
+            self.ctx.error(f"artifact file {file!r} holds template delimiters", where, "file")
+            return None
         if file.startswith("/") or re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", file):
             report(f"artifact file {file!r} is outside the package", where, "file")
             return None

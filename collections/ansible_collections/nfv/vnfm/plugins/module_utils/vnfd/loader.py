@@ -23,6 +23,8 @@ from ansible_collections.nfv.vnfm.plugins.module_utils.vnfd.builder import (
     resolve_inputs,
 )
 from ansible_collections.nfv.vnfm.plugins.module_utils.vnfd.manifest import (
+    URL_RE,
+    ManifestEntry,
     parse_manifest,
     verify_entry,
 )
@@ -41,14 +43,20 @@ META = "TOSCA-Metadata/TOSCA.meta"
 
 
 def load_vnf(
-    path: str | os.PathLike[str], limits: Limits | None = None
+    path: str | os.PathLike[str], limits: Limits | None = None, *, strict: bool = False
 ) -> tuple[m.VnfModel, list[Problem]]:
-    """Read a package; return the model and the warnings, or raise PackageError."""
+    """Read a package; return the model and the warnings, or raise PackageError.
+
+    Dangling references in parts a deployment may not use are warnings (errors when
+    ``strict``); integrity failures are always errors.
+    """
     with Package.open(path, limits) as package:
-        return load_from_package(package)
+        return load_from_package(package, strict=strict)
 
 
-def load_from_package(package: Package) -> tuple[m.VnfModel, list[Problem]]:
+def load_from_package(
+    package: Package, *, strict: bool = False
+) -> tuple[m.VnfModel, list[Problem]]:
     problems: list[Problem] = []
     entry, other, manifest_file = _entry_points(package, problems)
     manifest = _check_manifest(package, manifest_file, problems) if manifest_file else None
@@ -60,9 +68,12 @@ def load_from_package(package: Package) -> tuple[m.VnfModel, list[Problem]]:
         p.severity == "error" for p in problems
     ):
         raise PackageError(problems)  # nothing to build: report why, not the consequences
-    model = _build(package, templates, registry, problems)
+    model = _build(package, templates, registry, problems, strict)
     model.entry_definitions = entry
     model.manifest = manifest
+    model.deployment_kind = deployment_kind(package, model)
+    if model.deployment_kind == "container":
+        workload_artifacts(package, model)
     problems[:] = list(dict.fromkeys(problems))  # one report per distinct finding
     errors = [p for p in problems if p.severity == "error"]
     if errors or model is None:
@@ -70,6 +81,78 @@ def load_from_package(package: Package) -> tuple[m.VnfModel, list[Problem]]:
     warnings = [p for p in problems if p.severity != "error"]
     model.warnings = [str(w) for w in warnings]
     return model, warnings
+
+
+CONTAINER_ARTIFACTS = "Files/kubernetes/"
+
+
+def deployment_kind(package: Package, model: m.VnfModel) -> str:
+    """ "container" when the VDUs are containers, else "vm".
+
+    A container package declares Kubernetes manifests (``Files/kubernetes/``) or Helm
+    charts (a ``Chart.yaml``, or a chart archive) as artifacts (TOSCA.meta or manifest
+    entries), and no VDU of it has a VM image. A package that brings up a Kubernetes
+    cluster on VMs has images: it is a VM package.
+    """
+    if any(v.sw_image is not None for f in model.flavours for v in f.vdus):
+        return "vm"
+    listed = [str(b.get("Name") or "") for b in (package.meta.file_blocks if package.meta else [])]
+    listed += [str(a.get("source") or "") for a in (model.manifest or {}).get("artifacts", [])]
+    manifests = any(f.startswith(CONTAINER_ARTIFACTS) for f in listed)
+    charts = any(f.endswith(("/Chart.yaml", ".tgz")) for f in listed if f.startswith("Files/"))
+    return "container" if manifests or charts else "vm"
+
+
+def workload_artifacts(package: Package, model: m.VnfModel) -> None:
+    """A container VDU's software is its workload: each manifest of ``Files/kubernetes/``
+    holding a workload named as the VDU becomes a software artifact of the VDU, whose
+    digest is that workload's spec without ``replicas`` (the VNFM sets them). A package
+    change then compares workloads as it compares VM software files (new image, command,
+    environment: the VNFCs are replaced; another replica count: nothing), and the VNFCs'
+    ``softwareGeneration`` follows them. Unreadable manifests are left to the
+    instantiation, which reports them with their file and line."""
+    import hashlib
+    import json
+
+    from ansible_collections.nfv.vnfm.plugins.module_utils.cnf.manifests import (
+        MANIFEST_DIR,
+        WORKLOAD_KINDS,
+        load_manifests,
+    )
+
+    base = package.root / MANIFEST_DIR
+    if not base.is_dir():
+        return
+    names = sorted(
+        f"{MANIFEST_DIR}/{p.name}"
+        for p in base.iterdir()
+        if p.suffix in (".yaml", ".yml") and p.is_file() and not p.is_symlink()
+    )
+    found: dict[str, list[m.VduArtifact]] = {}
+    for name in names:
+        try:
+            objects = load_manifests(str(package.root), [name])
+        except PackageError:
+            continue
+        for obj in objects:
+            kind = str(obj.get("kind"))
+            if kind not in WORKLOAD_KINDS:
+                continue
+            spec = {k: v for k, v in dict(obj.get("spec") or {}).items() if k != "replicas"}
+            text = json.dumps({"kind": kind, "spec": spec}, sort_keys=True, default=str)
+            workload = str((obj.get("metadata") or {}).get("name"))
+            found.setdefault(workload, []).append(
+                m.VduArtifact(
+                    name=f"{name}#{kind}/{workload}",
+                    file=name,
+                    type="kubernetes.workload",
+                    sha256=hashlib.sha256(text.encode()).hexdigest(),
+                )
+            )
+    for flavour in model.flavours:
+        for vdu in flavour.vdus:
+            known = {a.name for a in vdu.artifacts}
+            vdu.artifacts += [a for a in found.get(vdu.name, []) if a.name not in known]
 
 
 def _entry_points(
@@ -112,16 +195,7 @@ def _entry_points(
                     )
                 )
         for block in meta.file_blocks:
-            name = block.get("Name")
-            if name and not package.exists(name):
-                problems.append(
-                    Problem(
-                        f"file listed in TOSCA.meta is not in the package: {name}",
-                        META,
-                        _meta_line(text, f"Name: {name}"),
-                        "warning",
-                    )
-                )
+            _check_meta_block(package, block, text, problems)
         for other in meta.other_definitions:
             if not package.exists(other):
                 problems.append(
@@ -165,6 +239,58 @@ def _meta_line(text: str, needle: str) -> int | None:
         if line.strip().startswith(needle):
             return lineno
     return None
+
+
+def _check_meta_block(
+    package: Package, block: dict[str, str], text: str, problems: list[Problem]
+) -> None:
+    """One ``Name:`` block of TOSCA.meta. A block that gives a digest (``Algorithm``/
+    ``Hash``) claims content: the file must be there and match it, else an integrity
+    error (even outside --strict). A block without a digest only names a file, often an
+    image delivered out of band: its absence is a warning. A remote ``Name`` is recorded,
+    never fetched."""
+    name = block.get("Name")
+    if name is None:
+        return
+    line = _meta_line(text, f"Name: {name}")
+    if not name or URL_RE.match(name):
+        return
+    given = [key for key in ("Algorithm", "Hash") if key in block]
+    if not package.exists(name):
+        problems.append(
+            Problem(
+                f"file listed in TOSCA.meta is not in the package: {name}",
+                META,
+                line,
+                "error" if given else "warning",
+            )
+        )
+        return
+    if not given:
+        return
+    for key in ("Algorithm", "Hash"):
+        if not block.get(key):
+            why = "has no value" if key in block else f"is missing (the block gives {given[0]})"
+            problems.append(Problem(f"{name}: TOSCA.meta {key} {why}", META, line))
+            return
+    entry = ManifestEntry(
+        source=name,
+        line=line or 1,
+        algorithm=block["Algorithm"],
+        hash=block["Hash"].lower(),
+        algorithm_line=_meta_line(text, f"Algorithm: {block['Algorithm']}"),
+        hash_line=_meta_line(text, f"Hash: {block['Hash']}"),
+    )
+    try:
+        content = package.read_bytes(name)
+    except PackageError as exc:
+        problems.extend(Problem(p.message, META, line) for p in exc.problems)
+        return
+    problem = verify_entry(entry, content, META)
+    if problem is not None:
+        problems.append(
+            Problem(problem.message.replace("manifest says", "TOSCA.meta says"), META, problem.line)
+        )
 
 
 def _check_manifest(package: Package, name: str, problems: list[Problem]) -> dict[str, Any] | None:
@@ -238,8 +364,10 @@ def _build(
     templates: list[ServiceTemplate],
     registry: TypeRegistry,
     problems: list[Problem],
+    strict: bool = False,
 ) -> m.VnfModel:
     ctx = _Context(package, registry, problems)
+    ctx.strict = strict
     own = [t for t in templates if t.topology is not None]
     flavour_templates = [
         t for t in own if isinstance((t.topology or {}).get("substitution_mappings"), dict)

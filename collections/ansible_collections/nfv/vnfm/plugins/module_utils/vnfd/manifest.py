@@ -16,7 +16,7 @@ from typing import Any
 from ansible_collections.nfv.vnfm.plugins.module_utils.errors import Problem
 
 ALGORITHMS = {"SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512"}
-_URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
+URL_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 
 
 @dataclass
@@ -93,7 +93,7 @@ def parse_manifest(text: str, file_name: str) -> tuple[Manifest, list[Problem]]:
             elif key == "non_mano_artifact_sets" and not value:
                 section = "nma"
             elif key == "Source":
-                current = ManifestEntry(value, lineno, remote=bool(_URL.match(value)))
+                current = ManifestEntry(value, lineno, remote=bool(URL_RE.match(value)))
                 manifest.entries.append(current)
             elif key == "Algorithm":
                 if current is None:

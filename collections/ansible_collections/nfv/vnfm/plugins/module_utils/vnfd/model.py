@@ -13,6 +13,10 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+from ansible_collections.nfv.vnfm.plugins.module_utils.vnfd.autoscale import AutoScalePolicy
+from ansible_collections.nfv.vnfm.plugins.module_utils.vnfd.indicators import VnfIndicator
+from ansible_collections.nfv.vnfm.plugins.module_utils.vnfd.metric_endpoints import MetricEndpoint
+
 
 @dataclass
 class SwImage:
@@ -38,6 +42,40 @@ class VduArtifact:
 
 
 @dataclass
+class MonitoringParameter:
+    """A SOL001 ``VnfcMonitoringParameter`` of a VDU (a virtualised resource metric)."""
+
+    id: str  # map key (later SOL001 releases) or the list position as a string (v2.x)
+    name: str | None
+    performance_metric: str
+    collection_period_s: float | None = None
+
+
+@dataclass
+class HealthProbe:
+    """How the VNFCs of one VDU are checked (policy ``vnfm.policies.HealthProbe``).
+
+    SOL001 has no place for a liveness check of the VNF's software, hence the
+    namespaced extension (docs/assurance.md). ``kind`` "http" and "tcp" connect
+    to ``port`` on the address of ``cp_id``; "command" runs ``command`` inside
+    the VNFC. ``failure_threshold`` consecutive failures make a VNFC unhealthy,
+    one success makes it healthy again.
+    """
+
+    id: str  # the policy's name
+    vdu_id: str
+    kind: str  # "http" | "tcp" | "command"
+    cp_id: str | None = None
+    port: int | None = None
+    path: str = "/"
+    expected_status: list[int] = field(default_factory=list)  # http; empty: 200-399
+    command: list[str] = field(default_factory=list)
+    interval_s: float = 10.0
+    timeout_s: float = 2.0
+    failure_threshold: int = 3
+
+
+@dataclass
 class Vdu:
     id: str
     name: str
@@ -54,6 +92,7 @@ class Vdu:
     storage: list[str] = field(default_factory=list)  # VirtualStorage node ids
     configurable_properties: dict[str, Any] = field(default_factory=dict)
     artifacts: list[VduArtifact] = field(default_factory=list)
+    monitoring_parameters: list[MonitoringParameter] = field(default_factory=list)
 
 
 @dataclass
@@ -171,6 +210,9 @@ class Flavour:
     cps: list[VduCp] = field(default_factory=list)
     virtual_links: list[VirtualLink] = field(default_factory=list)
     ext_cps: list[ExtCp] = field(default_factory=list)
+    # dangling references in parts a deployment may not use: "aspect:<id>", "level:<id>" or
+    # "extCp:<cpdId>" -> "FILE:LINE: message"; an operation using that part fails with it
+    defects: dict[str, str] = field(default_factory=dict)
     scaling_aspects: list[ScalingAspect] = field(default_factory=list)
     initial_deltas: dict[str, int] = field(default_factory=dict)
     instantiation_levels: list[InstantiationLevel] = field(default_factory=list)
@@ -178,6 +220,10 @@ class Flavour:
     placement_rules: list[PlacementRule] = field(default_factory=list)
     security_group_rules: list[SecurityGroupRule] = field(default_factory=list)
     lcm_operations: list[LcmOperation] = field(default_factory=list)
+    health_probes: list[HealthProbe] = field(default_factory=list)
+    metric_endpoints: list[MetricEndpoint] = field(default_factory=list)  # metric_endpoints.py
+    indicators: list[VnfIndicator] = field(default_factory=list)  # vnfd/indicators.py
+    autoscale_policies: list[AutoScalePolicy] = field(default_factory=list)
 
     def vdu(self, vdu_id: str) -> Vdu | None:
         return next((v for v in self.vdus if v.id == vdu_id), None)
@@ -190,6 +236,9 @@ class Flavour:
 
     def operation(self, name: str) -> LcmOperation | None:
         return next((op for op in self.lcm_operations if op.name == name), None)
+
+    def probes_of(self, vdu_id: str) -> list[HealthProbe]:
+        return [p for p in self.health_probes if p.vdu_id == vdu_id]
 
 
 @dataclass
@@ -209,9 +258,26 @@ class VnfModel:
     entry_definitions: str | None = None
     manifest: dict[str, Any] | None = None
     warnings: list[str] = field(default_factory=list)
+    # "vm", or "container" when its VDUs are Kubernetes manifests or Helm charts (loader.py)
+    deployment_kind: str = "vm"
 
     def flavour(self, flavour_id: str) -> Flavour | None:
         return next((f for f in self.flavours if f.id == flavour_id), None)
+
+    @property
+    def is_autoheal_enabled(self) -> bool | None:
+        """SOL001 ``configurable_properties.is_autoheal_enabled``: the default of an
+        instance's ``vnfConfigurableProperties.isAutohealEnabled``; None when the
+        package does not make auto-heal configurable (the VNFM then treats it as off)."""
+        value = self.configurable_properties.get("is_autoheal_enabled")
+        return value if isinstance(value, bool) else None
+
+    @property
+    def is_autoscale_enabled(self) -> bool | None:
+        """``configurable_properties.is_autoscale_enabled``: the default of an instance's
+        ``vnfConfigurableProperties.isAutoscaleEnabled`` (None: not declared, off)."""
+        value = self.configurable_properties.get("is_autoscale_enabled")
+        return value if isinstance(value, bool) else None
 
 
 def _camel(name: str) -> str:

@@ -10,6 +10,7 @@ counts). A directory is read in place; every file access goes through
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import stat
@@ -201,8 +202,11 @@ def _extract_zip(archive: Path, dest: Path, limits: Limits, source: str) -> None
         if len(members) > limits.max_files:
             raise PackageError([Problem(f"more than {limits.max_files} files in package", source)])
         total = 0
+        files: set[str] = set()
+        dirs: set[str] = set()
         for info in members:
             name = _check_member_name(info.filename, source)
+            _check_member_kind(name, info.is_dir(), files, dirs, source)
             mode = info.external_attr >> 16
             if stat.S_ISLNK(mode):
                 raise PackageError([Problem(f"symlink in package: {info.filename}", source)])
@@ -230,6 +234,56 @@ def _extract_zip(archive: Path, dest: Path, limits: Limits, source: str) -> None
                     if written > info.file_size or written > limits.max_file_bytes:
                         raise PackageError([Problem(f"member size mismatch: {name}", source)])
                     out.write(chunk)
+
+
+def _check_member_kind(
+    name: str, is_dir: bool, files: set[str], dirs: set[str], source: str
+) -> None:
+    """Refuse a member that is both a file and a directory, or a file given twice.
+
+    Unpacking such a zip would fail half-way (or silently keep one of the two), so the
+    conflict is named before anything is written.
+    """
+    parents = [str(p) for p in PurePosixPath(name).parents if str(p) != "."]
+    if is_dir:
+        parents.append(name)
+    elif name in files:
+        raise PackageError([Problem(f"member {name!r} appears twice in the zip", source)])
+    elif name in dirs:
+        raise PackageError(
+            [Problem(f"member {name!r} is a file and also a directory in the zip", source)]
+        )
+    for parent in parents:
+        if parent in files:
+            raise PackageError(
+                [Problem(f"member {parent!r} is a file and also a directory in the zip", source)]
+            )
+    dirs.update(parents)
+    if not is_dir:
+        files.add(name)
+
+
+def content_digest(root: str | os.PathLike[str]) -> str:
+    """SHA-256 over every regular file of a package directory (paths and bytes).
+
+    Two packages with the same digest hold the same files with the same content,
+    however they were zipped (member order, timestamps, compression).
+    """
+    digest = hashlib.sha256()
+    base = Path(root)
+    entries = []
+    for dirpath, _dirs, filenames in os.walk(base):
+        for name in filenames:
+            full = Path(dirpath) / name
+            if full.is_file():
+                entries.append((full.relative_to(base).as_posix(), full))
+    for rel, full in sorted(entries):
+        # name and size first: no two different trees hash the same stream
+        digest.update(f"{rel}\0{full.stat().st_size}\0".encode())
+        with open(full, "rb") as handle:
+            for chunk in iter(lambda: handle.read(1024 * 1024), b""):
+                digest.update(chunk)
+    return digest.hexdigest()
 
 
 def parse_tosca_meta(text: str, file_name: str) -> ToscaMeta:

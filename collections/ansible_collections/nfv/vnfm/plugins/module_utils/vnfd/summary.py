@@ -34,6 +34,7 @@ def flavour_summary(fl: Flavour) -> dict[str, Any]:
                 "swImage": v.sw_image.name if v.sw_image else None,
                 "storage": list(v.storage),
                 "cps": sorted(cps_of.get(v.id, [])),
+                "monitoringParameters": to_json(v.monitoring_parameters),
             }
             for v in sorted(fl.vdus, key=lambda v: v.id)
         ],
@@ -47,6 +48,9 @@ def flavour_summary(fl: Flavour) -> dict[str, Any]:
         "placementRules": to_json(fl.placement_rules),
         "securityGroupRules": to_json(fl.security_group_rules),
         "lcmOperations": to_json(fl.lcm_operations),
+        "healthProbes": to_json(sorted(fl.health_probes, key=lambda p: (p.vdu_id, p.id))),
+        "vnfIndicators": to_json(fl.indicators),
+        "autoscalePolicies": to_json(sorted(fl.autoscale_policies, key=lambda p: p.aspect_id)),
     }
 
 
@@ -59,7 +63,11 @@ def package_summary(model: VnfModel) -> dict[str, Any]:
         "vnfdVersion": model.vnfd_version,
         "vnfmInfo": list(model.vnfm_info),
         "entryDefinitions": model.entry_definitions,
+        "deploymentKind": model.deployment_kind,  # "vm" or "container"
         "configurableProperties": model.configurable_properties,
+        # default of an instance's vnfConfigurableProperties.isAutohealEnabled (None: not declared)
+        "isAutohealEnabled": model.is_autoheal_enabled,
+        "isAutoscaleEnabled": model.is_autoscale_enabled,  # the same for isAutoscaleEnabled
         "modifiableAttributes": model.modifiable_attributes,
         "flavours": [flavour_summary(f) for f in model.flavours],
         "manifest": model.manifest,

@@ -13,7 +13,7 @@ from contextlib import ExitStack
 from typing import Any
 
 from ansible_collections.nfv.vnfm.plugins.module_utils.vim import VimError
-from ansible_collections.nfv.vnfm.plugins.module_utils.vim._local import naming
+from ansible_collections.nfv.vnfm.plugins.module_utils.vim._local import cgroup, naming
 from ansible_collections.nfv.vnfm.plugins.module_utils.vim._local.diff import Changes
 from ansible_collections.nfv.vnfm.plugins.module_utils.vim._local.discover import (
     VNFC_QUERY,
@@ -41,6 +41,7 @@ class Settings:
     run_dir: str = DEFAULT_RUN_DIR
     kill_grace: float = 2.0
     workers: int = 8
+    cgroups: cgroup.CgroupTree | None = None  # None: VNFCs get no cgroup (_local/cgroup.py)
 
 
 def _parallel(workers: int, func: Callable[[Any], object], items: list[Any]) -> None:
@@ -273,6 +274,37 @@ def _host_links(kernel: Kernel) -> list[dict[str, Any]]:
     return merge_links(docs[0], docs[1])
 
 
+def vnfc_cgroups(tree: cgroup.CgroupTree, inst: str, desired: Desired | None, grace: float) -> None:
+    """Every planned VNFC has its cgroup (with the VDU's sizing); no other of the
+    instance is left (a removal: none)."""
+    keep = []
+    computes = {
+        str(v.get("id")): v.get("compute") or {}
+        for v in (desired.plan.get("vnfcs") or [] if desired is not None else [])
+        if isinstance(v, dict)
+    }
+    for vnfc in desired.vnfcs.values() if desired is not None else []:
+        compute = computes.get(vnfc.vnfc_id) or {}
+        vcpus = _number(compute.get("numVirtualCpu"))
+        mem_mb = _number(compute.get("virtualMemSizeMb"))
+        info = {
+            "vnfInstanceId": inst,
+            "vnfcId": vnfc.vnfc_id,
+            "vduId": vnfc.vdu_id,
+            "vcpus": vcpus,
+            "memorySizeBytes": int(mem_mb * 1024 * 1024) if mem_mb is not None else None,
+        }
+        tree.create(vnfc.netns, info, vcpus)
+        keep.append(vnfc.netns)
+    tree.prune(naming.instance_prefix(inst), keep, grace)
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        return None
+    return float(value)
+
+
 def apply_changes(
     kernel: Kernel, ch: Changes, desired: Desired | None, obs: Observed, settings: Settings
 ) -> dict[str, list[Any]]:
@@ -283,7 +315,13 @@ def apply_changes(
     with ExitStack() as stack:
         if ch.touches_ext:  # external bridges and addresses are shared by all instances
             stack.enter_context(kernel.lock(settings.lock_file))
+        if ch.stale_vl_ports and obs.vim_ns:
+            kernel.batch([f"link del dev {p}" for p in ch.stale_vl_ports], netns=vim_ns)
+        kernel.batch([f"link del dev {p}" for p in ch.stale_ext_ports])
         delete_vnfcs(kernel, inst, ch.delete_vnfcs, obs, settings.kill_grace)
+        if settings.cgroups is not None:
+            for vnfc in ch.delete_vnfcs:
+                settings.cgroups.remove(vnfc.netns, settings.kill_grace)
         recreated = {v.vnfc_id for v in ch.create_vnfcs}
         for vnfc in ch.delete_vnfcs:  # a healed VNFC keeps its runtime files
             if vnfc.vnfc_id not in recreated:
@@ -302,9 +340,12 @@ def apply_changes(
             vim_cmds += bridge_commands(inst, ch.create_bridges, ch.update_bridges)
         kernel.batch(vim_cmds, netns=vim_ns)
         if desired is not None and todo:
-            if any(cp.kind == "ext" for v in todo for cp in v.cps):
+            used = sorted({cp.network for v in todo for cp in v.cps if cp.kind == "ext"})
+            if used:
+                # a fresh look under the lock: a bridge seen when the changes were computed
+                # may have been released since by another instance's last port
                 host_links = _host_links(kernel)
-                create_ext_bridges(kernel, ch.create_ext, host_links)
+                create_ext_bridges(kernel, [desired.ext_networks[n] for n in used], host_links)
                 todo = allocate_ext(kernel, desired, todo, host_links)
             bridges = {k: b.name for k, b in desired.bridges.items()}
             created = create_vnfcs(kernel, inst, todo, bridges, settings.workers)
@@ -313,6 +354,8 @@ def apply_changes(
         record_vnfcs(kernel, inst, ch.record_vnfcs, settings.workers)
     if desired is not None and ch.power_vnfcs:
         created.update(power_vnfcs(kernel, ch.power_vnfcs, settings.kill_grace, settings.workers))
+    if settings.cgroups is not None:
+        vnfc_cgroups(settings.cgroups, inst, desired, settings.kill_grace)
     for name in ch.create_volumes:
         kernel.make_dir(os.path.join(settings.state_dir, inst, name))
     for name in ch.delete_volumes:

@@ -50,6 +50,10 @@ class Changes:
     release_ext: list[str] = field(default_factory=list)  # owned bridges to drop if no port is left
     create_volumes: list[str] = field(default_factory=list)
     delete_volumes: list[str] = field(default_factory=list)
+    # CP peers left by a VNFC whose namespace has no name any more (VIM ns / host):
+    # their names are taken, so they go before anything is created
+    stale_vl_ports: list[str] = field(default_factory=list)
+    stale_ext_ports: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -58,7 +62,7 @@ class Changes:
     @property
     def touches_ext(self) -> bool:
         vnfcs = self.delete_vnfcs + self.create_vnfcs
-        return bool(self.create_ext or self.release_ext) or any(
+        return bool(self.create_ext or self.release_ext or self.stale_ext_ports) or any(
             cp.kind == "ext" for v in vnfcs for cp in v.cps
         )
 
@@ -229,6 +233,14 @@ def compute_changes(
             ch.actions.append(f"delete netns {vhave.netns}")
     ch.delete_vnfcs.sort(key=lambda v: v.vnfc_id)
     ch.create_vnfcs.sort(key=lambda v: v.vnfc_id)
+    for ports, stale, where in (
+        (observed.vl_ports, ch.stale_vl_ports, f"{vim_ns}/"),
+        (observed.ext_ports, ch.stale_ext_ports, ""),
+    ):
+        for peer, (vnfc_id, _cpd, _master) in sorted(ports.items()):
+            if vnfc_id not in observed.vnfcs:
+                stale.append(peer)
+                ch.actions.append(f"delete port {where}{peer} of {vnfc_id} (its netns is gone)")
 
     if observed.vim_ns and not desired.bridges:
         ch.delete_vim_ns = True

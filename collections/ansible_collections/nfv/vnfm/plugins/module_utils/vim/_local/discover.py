@@ -213,6 +213,43 @@ def assemble(
     return obs
 
 
+def orphaned_vnfcs(obs: Observed) -> set[str]:
+    """VNFCs whose CP peers are still attached while no namespace of that name exists.
+
+    Deleting a VNFC's namespace by name (``ip netns del``) while its processes run
+    leaves the namespace alive and unnamed, with its interfaces and their peers: the
+    peers (VIM namespace and host, found by their aliases) show it.
+    """
+    owners = {rec[0] for rec in [*obs.vl_ports.values(), *obs.ext_ports.values()]}
+    return owners - set(obs.vnfcs)
+
+
+def adopt_orphans(kernel: Kernel, inst: str, obs: Observed) -> list[str]:
+    """Give the unnamed namespaces of this instance's VNFCs their name back.
+
+    A namespace is recognised by the ownership record on its ``lo`` (instance and
+    VNFC ids), read through one of its processes. Once named again, it is an
+    ordinary VNFC: kept if it matches the plan, replaced (its processes killed, its
+    peers deleted) on heal — the reconcile converges from what the kernel holds
+    instead of failing on the peers' names. Returns one action line per adoption.
+    """
+    missing = orphaned_vnfcs(obs)
+    if not missing:
+        return []
+    actions = []
+    for _ino, pid in sorted(kernel.unnamed_netns_pids().items()):
+        rec = naming.parse_vnfc_alias(kernel.lo_alias_of(pid))
+        if rec is None or rec[0] != inst or rec[1] not in missing:
+            continue
+        name = naming.vnfc_netns(inst, rec[1])
+        if kernel.netns_inode(name) is not None:
+            continue
+        kernel.netns_attach(name, pid)
+        missing.discard(rec[1])
+        actions.append(f"name netns {name} again (its name was deleted, its processes ran on)")
+    return actions
+
+
 def ext_addresses_in_use(kernel: Kernel, bridge: str, host_links: list[dict[str, Any]]) -> set[str]:
     """Addresses of every VNFC (any instance) attached to host bridge ``bridge``, and the bridge's."""
     used: set[str] = set()

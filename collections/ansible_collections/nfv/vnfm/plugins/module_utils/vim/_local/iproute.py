@@ -145,6 +145,64 @@ class Kernel:
                 found[by_inode[ino]].append(int(entry))
         return found
 
+    def unnamed_netns_pids(self) -> dict[int, int]:
+        """Network namespaces that processes hold but /run/netns does not name.
+
+        inode -> one of its processes. The host's own namespace is left out. A
+        namespace whose name was deleted (``ip netns del``) while a process still ran
+        in it is one of these: it lives on, with its interfaces and their peers.
+        """
+        named = {ino for n in self.netns_list() if (ino := self.netns_inode(n)) is not None}
+        named.add(os.stat("/proc/self/ns/net").st_ino)
+        found: dict[int, int] = {}
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                ino = os.stat(f"/proc/{entry}/ns/net").st_ino
+            except OSError:
+                continue
+            if ino not in named:
+                found.setdefault(ino, int(entry))
+        return found
+
+    def lo_alias_of(self, pid: int) -> str | None:
+        """The alias of ``lo`` in the network namespace of process ``pid`` (None: none, gone)."""
+        nsenter = shutil.which("nsenter")
+        if nsenter is None:
+            return None
+        try:
+            proc = subprocess.run(
+                [
+                    nsenter,
+                    f"--net=/proc/{pid}/ns/net",
+                    self.ip,
+                    "-json",
+                    "link",
+                    "show",
+                    "dev",
+                    "lo",
+                ],
+                capture_output=True,
+                text=True,
+                timeout=self.timeout,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            return None
+        if proc.returncode != 0:
+            return None  # exited meanwhile
+        try:
+            links = json.loads(proc.stdout or "[]")
+        except ValueError:
+            return None
+        alias = links[0].get("ifalias") if links and isinstance(links[0], dict) else None
+        return alias if isinstance(alias, str) else None
+
+    def netns_attach(self, name: str, pid: int) -> None:
+        """Name the network namespace of process ``pid`` (``ip netns attach``)."""
+        self.run(["netns", "attach", name, str(pid)])
+
     def kill_pids(self, pids: Sequence[int], grace: float) -> None:
         """SIGTERM, wait up to ``grace`` seconds, SIGKILL what is left, wait for exit."""
         live = set(pids)

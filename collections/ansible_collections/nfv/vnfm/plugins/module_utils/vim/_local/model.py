@@ -196,7 +196,12 @@ def desired_state(
         gateway: str | None = None
         for cp in vnfc.get("cps") or []:
             cpd_id = naming.check_id("cpdId", cp.get("cpdId"))
-            ifname = naming.cp_ifname(int(cp.get("order", len(cps))))
+            order = cp.get("order")  # the planner sets it; older or foreign plans may not
+            ifname = naming.cp_ifname(
+                order
+                if isinstance(order, int) and not isinstance(order, bool) and order >= 0
+                else len(cps)
+            )
             ext_cpd = cp.get("extCpdId") or None
             planned = [str(a) for a in cp.get("ipAddresses") or []]
             if cp.get("virtualLinkId") and not cp.get("extVirtualLinkId"):

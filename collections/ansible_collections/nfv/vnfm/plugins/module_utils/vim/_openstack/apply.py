@@ -3,11 +3,14 @@
 """Apply a :class:`Changes` to the cloud (the only module that mutates it).
 
 Independent operations of one step run in a bounded thread pool; steps run in
-dependency order. Deletion: floating IPs, volume detachments, servers (waited
-until gone), ports, volumes, security group rules, subnets, networks, security
-groups, server groups, images. Creation: networks, security groups, server
-groups, volumes and image uploads; subnets and rules; ports; servers (waited
-until ACTIVE); volume attachments; floating IPs. Power changes (operate) of the
+dependency order. Deletion: floating IPs, volume detachments, servers (one
+listing per poll for all of them) with the ports (a server's ports as soon as it
+is gone), volumes, security group rules, subnets (those of a network kept: a
+network deleted takes its subnets), networks, security groups, server groups,
+images. Creation: networks, security groups, server groups, volumes and image
+uploads; subnets and rules; ports; servers (waited until ACTIVE); volume
+attachments; floating IPs. Tags that Neutron ignored in a POST are set beside the
+later steps (the description marks the resource meanwhile). Power changes (operate) of the
 servers kept run beside the creations; new servers of a stopped VNFC are
 stopped once created (Nova boots every server). Every resource carries the
 instance's mark from the moment it is created, so a failure part-way leaves
@@ -19,7 +22,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, TypeVar
@@ -55,11 +58,20 @@ from ansible_collections.nfv.vnfm.plugins.module_utils.vim._openstack.model impo
 )
 
 T = TypeVar("T")
-POLL = 1.0
+POLL = 0.5  # seconds between two listings while waiting (one listing per wait)
 
 
 class Late(VimError):
     """A wait ran out of time (resources not yet in the awaited state)."""
+
+
+_NEUTRON_GET = {
+    "networks": "get_network",
+    "subnets": "get_subnet",
+    "ports": "get_port",
+    "security groups": "get_security_group",
+    "floating ips": "get_ip",
+}
 
 
 @dataclass
@@ -123,6 +135,9 @@ def parallel(workers: int, func: Callable[[T], object], items: Iterable[T]) -> N
         raise VimError("; ".join(errors[:3]) + more)
 
 
+PORT_RELEASE_S = 15.0  # how long a port refused after its server went is asked again
+
+
 def _delete(what: str, func: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
     """Delete, treating 'already gone' as done."""
     try:
@@ -145,6 +160,8 @@ class Applier:
         self.ids = Ids()
         self._changes = Changes(inst)
         self._faults: dict[str, str] = {}
+        self._tagger: ThreadPoolExecutor | None = None  # tag fixups while the rest goes on
+        self._tagging: list[Future[Any]] = []
         for kind, table in (
             ("network", obs.networks),
             ("subnet", obs.subnets),
@@ -177,17 +194,23 @@ class Applier:
                 self.settings.tags_on_create = True
                 if self.tag in (getattr(res, "tags", None) or []):
                     return res
-                # Accepted but ignored: Neutron tags a port in a POST only in bulk requests.
-                call(
-                    f"tag {what.removeprefix('create ')}",
-                    self.conn.network.set_tags,
-                    res,
-                    [self.tag],
-                )
+                # Accepted but ignored (Neutron tags a port in a POST only in bulk requests)
+                self._tag_later(what, res)
                 return res
         res = call(what, func, **attrs)
-        call(f"tag {what.removeprefix('create ')}", self.conn.network.set_tags, res, [self.tag])
+        self._tag_later(what, res)
         return res
+
+    def _tag_later(self, what: str, res: Any) -> None:
+        """Set the tag off the critical path: until then, the description (set in the
+        POST) marks the resource for discovery, and nothing of this run needs the tag."""
+        func = partial(
+            call, f"tag {what.removeprefix('create ')}", self.conn.network.set_tags, res, [self.tag]
+        )
+        if self._tagger is None:
+            func()
+        else:
+            self._tagging.append(self._tagger.submit(func))
 
     def _wait(
         self,
@@ -198,9 +221,11 @@ class Applier:
         failed: Callable[[str | None], bool] = lambda s: False,
         reason: Callable[[str], str] = lambda i: "",
         timeout: float | None = None,
+        on_done: Callable[[str], None] | None = None,
     ) -> None:
         """Poll ``poll()`` (id -> status, None = gone) until every pending id is ``done``
-        (:class:`Late` after ``timeout``, by default the driver's)."""
+        (:class:`Late` after ``timeout``, by default the driver's); ``on_done(id)`` as each
+        one gets there. One listing per round serves every pending id."""
         deadline = time.monotonic() + (self.settings.timeout if timeout is None else timeout)
         started = time.monotonic()
         left = dict(pending)  # id -> name
@@ -211,6 +236,8 @@ class Applier:
                 state = states.get(rid)
                 if done(state):
                     del left[rid]
+                    if on_done is not None:
+                        on_done(rid)
                 elif failed(state):
                     extra = reason(rid)
                     bad.append(
@@ -242,21 +269,69 @@ class Applier:
         }
         return {str(s.id): str(s.status).upper() for s in found}
 
-    def delete_servers(self) -> None:
-        servers = self._changes.delete_servers
+    def _delete_port(self, port: Any) -> None:
+        # Nova reports a server gone a moment before it has let go of its ports; until
+        # then Neutron refuses a member the delete (403 "rule:delete_port"). Ask again
+        # for a few seconds before calling it a failure.
+        deadline = time.monotonic() + PORT_RELEASE_S
+        while True:
+            try:
+                _delete(f"delete port {port.name}", self.conn.network.delete_port, port.id)
+                return
+            except VimError as exc:
+                if "HTTP 403" not in str(exc) or time.monotonic() > deadline:
+                    raise
+            time.sleep(0.5)
+
+    def delete_servers_and_ports(self) -> None:
+        """Servers, and the ports to delete: a port on a server going away is deleted as
+        soon as that server is gone (not once every server is), the others at once."""
+        servers, ports = self._changes.delete_servers, self._changes.delete_ports
+        w = self.settings.workers
         if not servers:
+            parallel(w, self._delete_port, ports)
             return
-
-        def one(server: Any) -> None:
-            _delete(f"delete server {server.name}", self.conn.compute.delete_server, server.id)
-
-        parallel(self.settings.workers, one, servers)
-        self._wait(
-            "server",
-            {s.id: s.name for s in servers},
-            self._server_states,
-            lambda s: s is None or s == "DELETED",
-        )
+        going = {s.id for s in servers}
+        on_server: dict[str, list[Any]] = {}
+        for port in ports:
+            if port.device_id in going:
+                on_server.setdefault(port.device_id, []).append(port)
+        # Only a port bound to nothing goes at once. One still naming another device (a
+        # server Nova is tearing down after a failed boot) may be refused to a member
+        # (403 "rule:delete_port") until Nova lets go: it waits for every server.
+        free = [p for p in ports if not p.device_id]
+        after = [p for p in ports if p.device_id and p.device_id not in going]
+        errors: list[str] = []
+        futures = []
+        with ThreadPoolExecutor(max_workers=w) as pool:
+            futures += [pool.submit(self._delete_port, p) for p in free]
+            try:
+                parallel(
+                    w,
+                    lambda s: _delete(
+                        f"delete server {s.name}", self.conn.compute.delete_server, s.id
+                    ),
+                    servers,
+                )
+                self._wait(
+                    "server",
+                    {s.id: s.name for s in servers},
+                    self._server_states,
+                    lambda s: s is None or s == "DELETED",
+                    on_done=lambda rid: futures.extend(
+                        pool.submit(self._delete_port, p) for p in on_server.pop(rid, [])
+                    ),
+                )
+            except VimError as exc:
+                errors.append(str(exc))
+            futures += [pool.submit(self._delete_port, p) for p in after]
+            for fut in futures:
+                try:
+                    fut.result()
+                except VimError as exc:
+                    errors.append(str(exc))
+        if errors:
+            raise VimError("; ".join(errors))
 
     def create_server(self, want: DServer) -> None:
         ports = [{"port": self.ids.get("port", p)} for p in want.ports]
@@ -289,6 +364,19 @@ class Applier:
             server.id,
             **{naming.GENERATION_KEY: generation},
         )
+
+    def _building(self, ch: Changes) -> list[DServer]:
+        """Kept servers still building: created by an earlier run that never heard Nova's
+        answer; a volume attaches only to a built server (Nova answers 409 before)."""
+        if self.desired is None:
+            return []
+        out = []
+        for vnfc_id in ch.keep_servers:
+            want = self.desired.servers[vnfc_id]
+            have = self.obs.servers.get(want.name)
+            if have is not None and have.status == "BUILD":
+                out.append(want)
+        return out
 
     def wait_servers(self, servers: list[DServer]) -> None:
         if not servers:
@@ -380,6 +468,17 @@ class Applier:
         if starts:
             wait(starts, "ACTIVE")
 
+    # -- Neutron tags ------------------------------------------------------------------------
+    def tag_resource(self, item: tuple[str, str]) -> None:
+        """Tag a resource of the instance found without its tag (see discover.with_untagged)."""
+        kind, rid = item
+        net = self.conn.network
+        getter = getattr(net, _NEUTRON_GET[kind])
+        what = kind.removesuffix("s")
+        res = call(f"read {what} {rid}", getter, rid)
+        tags = [t for t in getattr(res, "tags", None) or [] if t != self.tag]
+        call(f"tag {what} {rid}", net.set_tags, res, [*tags, self.tag])
+
     # -- networks ----------------------------------------------------------------------------
     def create_network(self, want: DNetwork) -> None:
         attrs: dict[str, Any] = {"name": want.name}
@@ -468,22 +567,21 @@ class Applier:
             ]
         return attrs
 
-    def create_port(self, want: DPort) -> None:
+    def _new_port(self, want: DPort) -> dict[str, Any]:
         if self.desired is None:  # a removal has no desired state
             raise VimError("internal: no desired state to apply")
         if want.network.startswith("ext:"):
             network_id = self.desired.ext_networks[want.network].id
         else:
             network_id = self.ids.get("network", want.network)
-        attrs = self._port_attrs(want)
+        attrs = {"name": want.name, "network_id": network_id, **self._port_attrs(want)}
         if want.mac:
             attrs["mac_address"] = want.mac
+        return attrs
+
+    def create_port(self, want: DPort) -> None:
         port = self._neutron_create(
-            f"create port {want.name}",
-            self.conn.network.create_port,
-            name=want.name,
-            network_id=network_id,
-            **attrs,
+            f"create port {want.name}", self.conn.network.create_port, **self._new_port(want)
         )
         self.ids.set("port", want.name, str(port.id))
 
@@ -571,10 +669,7 @@ class Applier:
         if ch.detach_volumes:
             parallel(w, self.detach_volume, ch.detach_volumes)
             self.wait_volumes({v.id: v.name for v, _s in ch.detach_volumes}, "available")
-        self.delete_servers()
-        parallel(
-            w, lambda p: _delete(f"delete port {p.name}", net.delete_port, p.id), ch.delete_ports
-        )
+        self.delete_servers_and_ports()
         if ch.delete_volumes:
             self.wait_volumes({v.id: v.name for v in ch.delete_volumes}, "available")
             parallel(
@@ -591,10 +686,12 @@ class Applier:
             ),
             ch.delete_rules,
         )
+        # a network takes its subnets with it: one call less per network
+        going = {n.id for n in ch.delete_networks}
         parallel(
             w,
             lambda s: _delete(f"delete subnet {s.name}", net.delete_subnet, s.id),
-            ch.delete_subnets,
+            [s for s in ch.delete_subnets if s.network_id not in going],
         )
         parallel(
             w,
@@ -628,6 +725,7 @@ class Applier:
             )
         if self.desired is None:
             return
+        parallel(w, self.tag_resource, ch.tag_resources)
         parallel(w, self.record_server, ch.record_servers)
         # 2. power changes of the servers kept (those that no volume waits for) run
         #    beside the creations; the other ones once the servers are ready
@@ -650,7 +748,27 @@ class Applier:
             raise VimError("; ".join(errors))
 
     def _create(self, ch: Changes, power_later: bool) -> None:
-        """Creations, in dependency order; independent ones of a step in parallel."""
+        """Creations, in dependency order; independent ones of a step in parallel. Tags
+        that Neutron ignored in a POST are set beside the later steps."""
+        errors: list[str] = []
+        with ThreadPoolExecutor(max_workers=self.settings.workers) as tagger:
+            self._tagger = tagger
+            try:
+                self._create_steps(ch, power_later)
+            except VimError as exc:
+                errors.append(str(exc))
+            finally:
+                self._tagger = None
+            for fut in self._tagging:
+                try:
+                    fut.result()
+                except VimError as exc:
+                    errors.append(str(exc))
+            self._tagging = []
+        if errors:
+            raise VimError("; ".join(errors))
+
+    def _create_steps(self, ch: Changes, power_later: bool) -> None:
         w = self.settings.workers
         step1: list[Callable[[], None]] = [
             *(partial(self.create_network, n) for n in ch.create_networks),
@@ -670,7 +788,7 @@ class Applier:
         parallel(w, self.update_port, ch.update_ports)
         parallel(w, self.create_server, ch.create_servers)
         if self.settings.wait or ch.attach_volumes or power_later:
-            self.wait_servers(ch.create_servers)
+            self.wait_servers([*ch.create_servers, *self._building(ch)])
         if ch.attach_volumes:  # new ones, and those their deleted server released
             self.wait_volumes(
                 {self.ids.get("volume", v): v for v, _c in ch.attach_volumes}, "available"

@@ -6,7 +6,8 @@ The VIM connection (``vim``) is either ``{vimType: openstack, cloud: <name>}``
 (clouds.yaml through openstacksdk's usual lookup, ``OS_CLIENT_CONFIG_FILE``
 honoured) or the SOL003 ``VimConnectionInfo`` shape: ``interfaceInfo.endpoint``
 is the Keystone URL, ``accessInfo`` holds ``username``, ``project``,
-``projectDomain``, ``userDomain``, ``region``. Secrets (``password``, or a whole
+``projectDomain``, ``userDomain``, ``region``. ``apiTimeout`` bounds each API call
+(seconds; default the driver's timeout, at most 120). Secrets (``password``, or a whole
 ``accessInfo``/``auth``) come through ``credentials`` and are never returned,
 logged, or put into an error message.
 """
@@ -114,6 +115,19 @@ def _auth_from_sol003(vim: dict[str, Any], credentials: dict[str, Any]) -> dict[
     return auth
 
 
+def _api_timeout(vim: dict[str, Any], default: float) -> float:
+    """``apiTimeout``: seconds one API call may take before it fails (a VIM that stops
+    answering fails the reconcile instead of holding it until the task timeout)."""
+    value = vim.get("apiTimeout")
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise VimError(
+            f"VIM connection: apiTimeout must be a positive number of seconds, not {value!r}"
+        )
+    return float(value)
+
+
 def connect(vim: dict[str, Any], credentials: dict[str, Any] | None, api_timeout: float) -> Any:
     """An ``openstack.connection.Connection`` for the VIM connection (authenticated lazily)."""
     require_sdk()
@@ -127,7 +141,7 @@ def connect(vim: dict[str, Any], credentials: dict[str, Any] | None, api_timeout
         or access.get("region")
         or creds.get("region_name")
     )
-    common: dict[str, Any] = {"api_timeout": api_timeout}
+    common: dict[str, Any] = {"api_timeout": _api_timeout(vim, api_timeout)}
     if region:
         common["region_name"] = str(region)
     interface = vim.get("interfaceInfo") or {}

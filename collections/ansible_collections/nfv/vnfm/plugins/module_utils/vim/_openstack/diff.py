@@ -95,6 +95,8 @@ class Changes:
     # servers the reconcile's own heal token created (a package change batch that completed)
     record_servers: list[tuple[Server, str]] = field(default_factory=list)
     power: list[PowerChange] = field(default_factory=list)
+    # Neutron resources kept that lack the instance's tag: (kind, id), tagged first
+    tag_resources: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -433,9 +435,41 @@ def compute_changes(
         if want_p.floating_network and name not in has_fip:
             ch.create_fips.append(want_p)
             act(f"create floating IP for port {name}")
+    _tag_untagged(ch, obs)
     for power in ch.power:  # the servers kept: beside the creations; new ones: last
         act(_power_text(power, desired))
     return ch
+
+
+def _tag_untagged(ch: Changes, obs: Observed) -> None:
+    """Tag the kept Neutron resources found by description only (a creation whose answer
+    or tag call was lost): from then on they are the instance's like the others."""
+    if not obs.untagged:
+        return
+    doomed: list[Any] = [
+        *ch.delete_networks,
+        *ch.delete_subnets,
+        *ch.delete_ports,
+        *ch.delete_security_groups,
+        *ch.delete_fips,
+    ]
+    deleted = {r.id for r in doomed}
+    tables: dict[str, list[Any]] = {
+        "networks": list(obs.networks.values()),
+        "subnets": list(obs.subnets.values()),
+        "ports": list(obs.ports.values()),
+        "security groups": list(obs.security_groups.values()),
+        "floating ips": list(obs.floating_ips),
+    }
+    for kind, ids in sorted(obs.untagged.items()):
+        for item in tables.get(kind, []):
+            if item.id in ids and item.id not in deleted:
+                ch.tag_resources.append((kind, item.id))
+                label = getattr(item, "name", "") or getattr(item, "address", "") or item.id
+                ch.actions.append(
+                    f"tag {kind.removesuffix('s')} {label} (found by its description: "
+                    "its creation was cut short before the tag)"
+                )
 
 
 def _strays_into(ch: Changes, obs: Observed) -> None:

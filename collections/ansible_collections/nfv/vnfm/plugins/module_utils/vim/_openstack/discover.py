@@ -210,14 +210,35 @@ def parallel_calls(workers: int, calls: dict[str, Callable[[], Any]]) -> dict[st
     return out
 
 
-def _floating_ips(conn: Any, tag: str) -> list[Any]:
+def _floating_ips(conn: Any, **query: Any) -> list[Any]:
     """Floating IPs of the instance ([] when Neutron has no L3 API)."""
     try:
-        return list(conn.network.ips(tags=tag))
+        return list(conn.network.ips(**query))
     except sdk_errors() as exc:
         if is_not_found(exc):
             return []
         raise VimError(f"list floating IPs: {describe(exc)}") from None
+
+
+# Neutron kinds: the tag is set by a second call after the creation (Neutron ignores tags in
+# a POST), and the creation's answer can be lost while the VIM did the work. Each creation
+# sets the description to the tag too, so such a resource is found by it, not leaked.
+NEUTRON_KINDS = ("networks", "subnets", "ports", "security groups", "floating ips")
+
+
+def with_untagged(tagged: list[Any], described: list[Any], tag: str) -> tuple[list[Any], set[str]]:
+    """``tagged`` and the resources of ``described`` whose description is exactly ``tag``
+    (checked here: a Neutron that ignores the filter lists everything) but that lack the tag;
+    and the ids of the latter."""
+    seen = {_text(i, "id") for i in tagged}
+    extra = [
+        i
+        for i in described
+        if _text(i, "id") not in seen
+        and _text(i, "description") == tag
+        and tag not in (_get(i, "tags", []) or [])
+    ]
+    return [*tagged, *extra], {_text(i, "id") for i in extra}
 
 
 def discover(conn: Any, inst: str, has_volumes: bool, workers: int = 8) -> Observed:
@@ -229,19 +250,29 @@ def discover(conn: Any, inst: str, has_volumes: bool, workers: int = 8) -> Obser
         return lambda: call(f"list {what}", lambda: list(func(**query)))
 
     calls: dict[str, Callable[[], Any]] = {
-        "networks": listing("networks", conn.network.networks, tags=tag),
-        "subnets": listing("subnets", conn.network.subnets, tags=tag),
-        "ports": listing("ports", conn.network.ports, tags=tag),
-        "security groups": listing("security groups", conn.network.security_groups, tags=tag),
-        "floating ips": lambda: _floating_ips(conn, tag),
         "server groups": listing("server groups", conn.compute.server_groups),
         "servers": listing("servers", conn.compute.servers, details=True, name=f"^{prefix}-"),
         "images": listing("images", conn.image.images, tag=tag),
     }
     if has_volumes:
         calls["volumes"] = listing("volumes", conn.block_storage.volumes, details=True)
+    neutron = {
+        "networks": conn.network.networks,
+        "subnets": conn.network.subnets,
+        "ports": conn.network.ports,
+        "security groups": conn.network.security_groups,
+    }
+    for what, func in neutron.items():
+        calls[what] = listing(what, func, tags=tag)
+        calls[f"{what} by description"] = listing(what, func, description=tag)
+    calls["floating ips"] = lambda: _floating_ips(conn, tags=tag)
+    calls["floating ips by description"] = lambda: _floating_ips(conn, description=tag)
     found = parallel_calls(workers, calls)
     obs = Observed()
+    for what in NEUTRON_KINDS:
+        found[what], untagged = with_untagged(found[what], found.pop(f"{what} by description"), tag)
+        if untagged:
+            obs.untagged[what] = untagged
     for item in found["networks"]:
         add_observed(obs.networks, obs.strays, "network", to_network(item))
     for item in found["subnets"]:
@@ -256,7 +287,10 @@ def discover(conn: Any, inst: str, has_volumes: bool, workers: int = 8) -> Obser
         if naming.owns_server_group(inst, group.name):
             add_observed(obs.server_groups, obs.strays, "server group", group)
     for item in sorted(found["servers"], key=lambda s: (_text(s, "created_at"), _text(s, "id"))):
-        if owned_by(item, inst):
+        # A DELETED server is gone: Nova has only not purged its record yet (seconds on a
+        # loaded host). Counted, it held every remove and scale-in until the purge, and
+        # made a healed VNFC's new server (same name, created later) a stray.
+        if owned_by(item, inst) and _text(item, "status").upper() != "DELETED":
             add_observed(obs.servers, obs.strays, "server", to_server(item))
     for item in found["images"]:
         add_observed(obs.images, obs.strays, "image", to_image(item, owned=True))

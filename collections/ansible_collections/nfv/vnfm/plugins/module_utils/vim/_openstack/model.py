@@ -165,6 +165,9 @@ class Observed:
     images: dict[str, Image] = field(default_factory=dict)  # owned (uploaded) images
     # resources owned by the instance that a name maps to twice: kind -> list
     strays: dict[str, list[Any]] = field(default_factory=dict)
+    # Neutron resources found by the description their creation sets but without the tag
+    # (the creation's answer, or the tag call after it, was lost): kind -> ids
+    untagged: dict[str, set[str]] = field(default_factory=dict)
 
 
 def add_observed(table: dict[str, Any], strays: dict[str, list[Any]], kind: str, item: Any) -> None:

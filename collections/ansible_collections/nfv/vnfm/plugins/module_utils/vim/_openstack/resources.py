@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ansible_collections.nfv.vnfm.plugins.module_utils.vim._openstack.diff import GONE_STATES
 from ansible_collections.nfv.vnfm.plugins.module_utils.vim._openstack.model import (
     POWER_OFF,
     POWER_ON,
@@ -69,6 +70,8 @@ def build_resources(conn_id: str, desired: Desired | None, obs: Observed) -> dic
     vnfc_info, ext_info = [], []
     for vnfc_id, server in sorted(desired.servers.items()):
         have_s = obs.servers.get(server.name)
+        if have_s is not None and (have_s.status in GONE_STATES or have_s.task_state == "deleting"):
+            have_s = None  # going away: not the VNFC any more (a reconcile recreates it)
         cps = []
         for name in server.ports:
             want = desired.ports[name]
@@ -81,6 +84,8 @@ def build_resources(conn_id: str, desired: Desired | None, obs: Observed) -> dic
                 "vnfLinkPortId": port_id,
                 "cpProtocolInfo": proto,
             }
+            if not want.mac:  # Neutron chose the MAC (a shared external network): not the plan's
+                info["metadata"] = {"vimAssignedMac": True}
             if want.ext_cpd_id:
                 info["vnfExtCpId"] = f"{name}-ext"
                 ext_info.append(

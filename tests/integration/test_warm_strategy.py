@@ -1,0 +1,156 @@
+"""The runner's ``vnfm_warm`` strategy (Mitogen): a VNFC of the local VIM is reached
+through one Python started inside its namespace and cgroup, with a clean environment,
+kept for the whole run; the same playbook run cold (stock Ansible, ``nfv.vnfm.netns``)
+sees the same VNFC.
+
+Real network namespaces, a real cgroup, real ansible-runner runs: root and iproute2.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ansible_collections.nfv.vnfm.plugins.module_utils.vim._local import cgroup
+
+from vnfm_runner.executor import run_playbook, strategy_env
+
+pytestmark = [
+    pytest.mark.root,
+    pytest.mark.skipif(os.geteuid() != 0, reason="needs root to create network namespaces"),
+    pytest.mark.skipif(shutil.which("ip") is None, reason="needs the iproute2 'ip' command"),
+]
+
+
+@pytest.fixture
+def vnfc() -> Iterator[str]:
+    """A VNFC as the local VIM makes one: a namespace with a link, and its cgroup."""
+    name = f"vnfm-warmtest-{uuid.uuid4().hex[:8]}-web-0"
+    subprocess.run(["ip", "netns", "add", name], check=True)
+    tree = cgroup.detect()
+    try:
+        subprocess.run(
+            ["ip", "-n", name, "link", "add", "warm0", "type", "veth", "peer", "name", "warm1"],
+            check=True,
+        )
+        if tree is not None:
+            tree.create(name, {"vnfInstanceId": "warmtest", "vnfcId": "web-0"})
+        yield name
+    finally:
+        if tree is not None:
+            tree.remove(name, 0.5)
+        subprocess.run(["ip", "netns", "del", name], check=False)
+
+
+# The VNFC joins the inventory as the vnfc_inventory role adds VNFCs (the vnfc_hosts filter).
+PLAY = """
+- name: Add the VNFC
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Add
+      ansible.builtin.add_host:
+        name: vnfc
+        ansible_connection: "{{ item.vars.ansible_connection }}"
+        vnfm_netns: "{{ item.vars.vnfm_netns }}"
+        vnfm_warm_python: "{{ item.vars.vnfm_warm_python | default(omit) }}"
+        ansible_python_interpreter: "{{ item.vars.ansible_python_interpreter
+          | default(ansible_playbook_python) }}"
+      loop: '{{ VNFCS | nfv.vnfm.vnfc_hosts }}'
+- name: Look around inside the VNFC
+  hosts: vnfc
+  gather_facts: false
+  tasks:
+    - name: Links
+      ansible.builtin.command: ip -o link show
+      register: links
+      changed_when: false
+    - name: Cgroups, environment and the parent of two shells
+      ansible.builtin.shell: cat /proc/self/cgroup; env; echo "parent=$PPID"
+      register: first
+      changed_when: false
+    - name: Again
+      ansible.builtin.shell: echo "parent=$PPID"
+      register: second
+      changed_when: false
+    - name: Report
+      ansible.builtin.set_stats:
+        data:
+          links: "{{ links.stdout }}"
+          first: "{{ first.stdout }}"
+          second: "{{ second.stdout }}"
+          connection: "{{ ansible_connection }}"
+          interpreter: "{{ ansible_python_interpreter }}"
+"""
+
+
+def _run(tmp_path: Path, netns: str, warm: bool) -> dict[str, Any]:
+    vnfcs = [
+        {
+            "host": "vnfc",
+            "id": "web-0",
+            "vduId": "web",
+            "resourceType": "linux.netns",
+            "resourceId": netns,
+        }
+    ]
+    label = "warm" if warm else "cold"
+    book = tmp_path / f"{label}.yml"
+    book.write_text(PLAY.replace("VNFCS", json.dumps(vnfcs)))
+    result = run_playbook(
+        playbook=str(book),
+        private_data_dir=tmp_path / label,
+        ident=label,
+        variables={},
+        extra_env={"VNFM_SECRET_PROBE": "leak", "ANSIBLE_PROBE": "leak"},
+        warm=warm,
+    )
+    assert result.ok, (result.status, result.failures, result.stdout_tail())
+    stats: dict[str, Any] = result.stats
+    return stats
+
+
+def _parents(stats: dict[str, Any]) -> list[str]:
+    return [
+        line
+        for text in (stats["first"], stats["second"])
+        for line in text.splitlines()
+        if line.startswith("parent=")
+    ]
+
+
+@pytest.mark.skipif(not strategy_env(), reason="Mitogen is not installed")
+@pytest.mark.parametrize("warm", [True, False], ids=["warm", "cold"])
+def test_a_vnfc_is_reached_inside_its_namespace_and_cgroup(
+    tmp_path: Path, vnfc: str, warm: bool
+) -> None:
+    stats = _run(tmp_path, vnfc, warm)
+
+    # its own links only: warm0/warm1 and lo, none of the host's
+    names = sorted(line.split(":")[1].strip().split("@")[0] for line in stats["links"].splitlines())
+    assert names == ["lo", "warm0", "warm1"]
+    tree = cgroup.detect()
+    if tree is not None:
+        assert f"/vnfm/{vnfc}" in stats["first"], stats["first"]
+    env = stats["first"]
+    assert "VNFM_SECRET_PROBE" not in env and "ANSIBLE_PROBE" not in env
+    assert "PATH=/usr/local/sbin:" in env
+    # what hooks see is a Python they can run scripts with, warm or not
+    assert Path(stats["interpreter"]).is_file()
+
+    parents = _parents(stats)
+    assert len(parents) == 2
+    if warm:
+        # one Python in the VNFC ran both tasks
+        assert stats["connection"] == "local"
+        assert parents[0] == parents[1]
+    else:
+        assert stats["connection"] == "nfv.vnfm.netns"
+        assert parents[0] != parents[1]

@@ -1,0 +1,96 @@
+"""``vnfm_warm``: Ansible's linear strategy with Mitogen's persistent interpreters.
+
+Stock Ansible starts a new Python for every task and unpacks the module into it: about
+0.2-0.3 s a task on a small machine, most of an operation's time (issue 17). Under
+Mitogen one interpreter per target (the controller, each VNFC) lives for the whole run
+and runs every module in-process, with its imports warm. The runner selects this
+strategy for the playbooks it runs when Mitogen is installed and
+``VNFM_WARM_INTERPRETERS`` is not 0; ansible-playbook and AWX runs keep Ansible's own.
+
+Two changes to Mitogen, both here:
+
+- a VNFC of the local VIM is a network namespace of this host: its Python must start
+  inside it (clean environment, cgroup joined, ``ip netns exec``). The VNFC's host
+  variable ``vnfm_warm_python`` (set by the ``vnfc_hosts`` filter) holds that argv;
+  ``ansible_python_interpreter`` stays a plain Python, as hooks may run scripts with it;
+- every interpreter Mitogen starts here gets ``PYTHONPATH`` naming the controller's
+  imports, so it loads Ansible and the collection from disk with their bytecode caches;
+- Mitogen's CPU placement is off: on a machine of 2-3 CPUs it pins every worker and
+  every process they start to one CPU, daemons started by hooks included;
+- only ``local`` connections (the controller, local-VIM VNFCs) go through Mitogen:
+  ssh to OpenStack servers and the container VIMs' connections keep Ansible's own
+  plugins (ssh has ControlPersist and pipelining; nothing else here was tested warm).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import ansible_mitogen.affinity
+import ansible_mitogen.loaders
+import ansible_mitogen.process
+import ansible_mitogen.services
+import ansible_mitogen.strategy
+import ansible_mitogen.transport_config as transport_config
+from ansible_collections.nfv.vnfm.plugins.module_utils.lcm_context import (
+    WARM_MARK,
+    WARM_PYTHON_VAR,
+)
+from ansible_collections.nfv.vnfm.plugins.module_utils.vim._local import vnfc_exec
+
+ansible_mitogen.affinity.policy = ansible_mitogen.affinity.Policy()
+ansible_mitogen.strategy.REDIRECTED_CONNECTION_PLUGINS = ("local",)
+
+_python_path = transport_config.PlayContextSpec.python_path
+# The controller's Python imports Ansible and the collection from its own disk in the
+# interpreters Mitogen starts (vnfc_exec.import_path says why); the controller's own
+# PYTHONPATH follows, as a cold run's module process inherits it.
+_IMPORT_PATH = os.pathsep.join(
+    p for p in (vnfc_exec.import_path(), os.environ.get("PYTHONPATH", "")) if p
+)
+
+
+def _vnfc_python_path(self: Any, rediscover_python: bool = False) -> Any:
+    """The VNFC's own argv when its host has one (the delegated host's, as Mitogen reads
+    the interpreter); otherwise Mitogen's answer."""
+    variables = self._task_vars
+    delegated = variables.get("ansible_delegated_vars")
+    if delegated and self._connection.delegate_to_hostname in delegated:
+        variables = delegated[self._connection.delegate_to_hostname]
+    argv = variables.get(WARM_PYTHON_VAR)
+    if isinstance(argv, list) and argv and all(isinstance(a, str) for a in argv):
+        return [str(a) for a in argv]
+    return ["/usr/bin/env", f"PYTHONPATH={_IMPORT_PATH}", *_python_path(self, rediscover_python)]
+
+
+transport_config.PlayContextSpec.python_path = _vnfc_python_path
+
+
+def _no_forwards(self: Any, context: Any) -> None:
+    """Mitogen pushes Ansible's module_utils to every new interpreter, as source to be
+    compiled there; ours import them from this host's disk (PYTHONPATH), with bytecode."""
+
+
+_setup_responder = ansible_mitogen.process._setup_responder
+
+
+def _local_imports(responder: Any) -> None:
+    """Mitogen makes every interpreter fetch Ansible, the collections and itself from the
+    controller (to match its versions on a remote host); ours run on the controller's
+    host, from its files: they import them there."""
+    _setup_responder(responder)
+    responder.policy.overrides.difference_update(
+        {"ansible", "ansible_collections", "ansible_mitogen"}
+    )
+
+
+ansible_mitogen.services.ContextService._send_module_forwards = _no_forwards
+ansible_mitogen.process._setup_responder = _local_imports
+setattr(transport_config, WARM_MARK, WARM_PYTHON_VAR)
+
+_Linear = ansible_mitogen.loaders.strategy_loader.get("linear", class_only=True)
+
+
+class StrategyModule(ansible_mitogen.strategy.StrategyMixin, _Linear):  # type: ignore[misc,valid-type]
+    """Linear, with Mitogen's connections and in-process module execution."""
