@@ -151,38 +151,45 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length else b""
 
     def _proxy(self) -> None:
-        proxy, started = self.server.proxy, time.monotonic()
+        self._started, self._logged = time.monotonic(), False
         path = urlsplit(self.path).path
         body = self._body()
-        fault = proxy._match(self.command, path)
-        status: int | None = None
-        upstream: int | None = None
+        fault = self._fault = self.server.proxy._match(self.command, path)
+        self._upstream_status: int | None = None
         try:
             if fault is not None and not fault.forward and fault.kind != "slow":
-                status = self._hurt(fault)
+                self._hurt(fault)
                 return
             if fault is not None and fault.kind == "slow" and not fault.forward:
                 time.sleep(fault.delay)
             upstream, headers, data = self._forward(body)
             if fault is not None and fault.forward:
                 if fault.kind != "slow":
-                    status = self._hurt(fault)
+                    self._hurt(fault)
                     return
                 time.sleep(fault.delay)
-            status = upstream
             self._answer(upstream, headers, data)
         finally:
-            proxy._log(
-                Call(
-                    self.server.upstream,
-                    self.command,
-                    path,
-                    status,
-                    None if fault is None else str(fault),
-                    upstream,
-                    time.monotonic() - started,
-                )
+            self._record(None)
+
+    def _record(self, status: int | None) -> None:
+        """Log the call once, before the client can see its answer: a test that reads the
+        log right after its request returned finds the call there."""
+        if self._logged:
+            return
+        self._logged = True
+        fault = self._fault
+        self.server.proxy._log(
+            Call(
+                self.server.upstream,
+                self.command,
+                urlsplit(self.path).path,
+                status,
+                None if fault is None else str(fault),
+                self._upstream_status,
+                time.monotonic() - self._started,
             )
+        )
 
     def _forward(self, body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
         proxy = self.server.proxy
@@ -195,6 +202,7 @@ class _Handler(BaseHTTPRequestHandler):
                 headers["Content-Length"] = str(len(body))
             conn.request(self.command, self.path, body=body or None, headers=headers)
             resp = conn.getresponse()
+            self._upstream_status = resp.status
             data = resp.read()
             out = [(k, v) for k, v in resp.getheaders() if k.lower() not in _HOP]
         finally:
@@ -204,6 +212,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- answers -----------------------------------------------------------------------------------
     def _answer(self, status: int, headers: list[tuple[str, str]], data: bytes) -> None:
+        self._record(status)
         self.send_response_only(status)
         for key, value in headers:
             self.send_header(key, value)
@@ -215,17 +224,18 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _reset(self) -> None:
         """Close with a TCP RST (SO_LINGER 0), not a clean FIN: a dropped connection."""
+        self._record(None)
         self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         self.close_connection = True
         self.connection.close()
 
-    def _hurt(self, fault: Fault) -> int | None:
+    def _hurt(self, fault: Fault) -> None:
         if fault.kind == "error":
             body = json.dumps(
                 {"error": {"code": fault.status, "message": f"injected fault: {fault}"}}
             ).encode()
             self._answer(fault.status, [("Content-Type", "application/json")], body)
-            return fault.status
+            return
         if fault.kind == "hang":  # until the client gives up (or the proxy stops)
             self.close_connection = True
             self.connection.settimeout(1.0)
@@ -239,7 +249,7 @@ class _Handler(BaseHTTPRequestHandler):
                 except OSError:
                     break
             self._reset()
-            return None
+            return
         if fault.kind == "reset_after_headers":
             self.send_response_only(200)
             self.send_header("Content-Type", "application/json")
@@ -248,7 +258,6 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(b'{"')
             self.wfile.flush()
         self._reset()
-        return None
 
 
 @dataclass

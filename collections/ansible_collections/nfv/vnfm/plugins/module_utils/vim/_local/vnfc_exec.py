@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import shutil
 
-from ansible import module_utils
+from ansible.module_utils import basic
 from ansible_collections.nfv.vnfm.plugins.module_utils.vim._local import cgroup
 
 VNFC_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -46,7 +46,8 @@ def import_path() -> str:
     interpreter imports (Ansible's, the collection's) is sent over from the controller
     and compiled anew in each run."""
     here = os.path.abspath(__file__)
-    roots = [os.path.dirname(os.path.dirname(os.path.dirname(module_utils.__file__)))]
+    # .../site-packages/ansible/module_utils/basic.py: three levels up is where Ansible is installed
+    roots = [os.path.dirname(os.path.dirname(os.path.dirname(basic.__file__)))]
     marker = os.sep + "ansible_collections" + os.sep
     if marker in here:
         roots.append(here[: here.rindex(marker)])
