@@ -81,7 +81,7 @@ run_pytest() {
   local rc=0
   # Two workers, whole files each (module fixtures and ordered steps stay together):
   # the integration tests spend most of their time waiting on ansible-playbook.
-  pytest -q -p no:cacheprovider -n 2 --dist loadfile --ignore=tests/integration/test_wheel.py "$@" || rc=$?
+  pytest -q -rs -p no:cacheprovider -n 2 --dist loadfile --ignore=tests/integration/test_wheel.py "$@" || rc=$?
   if [ "$rc" -eq 5 ]; then
     echo "pytest: no tests were collected"
   fi

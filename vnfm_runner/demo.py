@@ -19,6 +19,7 @@ from typing import Any
 
 from rich.console import Console
 
+from vnfm_runner.domain.states import FINAL_STATES, OperationState
 from vnfm_runner.executor import EventSink
 from vnfm_runner.lcm import Vnfm
 from vnfm_runner.paths import EXAMPLES_DIR
@@ -97,7 +98,7 @@ def await_automatic_heal(
     console.print(f"    {time.monotonic() - started:4.1f}s automatic HEAL {op_id} started")
     done = wait_for(lambda: service.operation(op_id)["operationState"] in FINAL, 300)
     state = service.operation(op_id)["operationState"]
-    if not done or state != "COMPLETED":
+    if not done or state != OperationState.COMPLETED:
         raise DemoFailed(f"the automatic heal ended {state}")
     console.print(f"    {time.monotonic() - started:4.1f}s automatic HEAL {op_id} COMPLETED")
 
@@ -169,7 +170,7 @@ def show_the_loop(
     console.print(f"    every web VNFC answers again: {', '.join(webs)}")
 
 
-FINAL = ("COMPLETED", "FAILED", "ROLLED_BACK", "FAILED_TEMP")
+FINAL = (*FINAL_STATES, OperationState.FAILED_TEMP)
 
 
 def daemon_pids(instance_id: str, vnfc_id: str) -> list[int]:
@@ -210,7 +211,7 @@ def run_demo(
             request={"flavourId": "default", "instantiationLevelId": level},
             on_event=progress(),
         )
-        if op["operationState"] != "COMPLETED":
+        if op["operationState"] != OperationState.COMPLETED:
             raise DemoFailed(
                 f"instantiate ended {op['operationState']}: {(op.get('error') or {}).get('detail')}"
             )
@@ -238,7 +239,7 @@ def run_demo(
                 request={"terminationType": "GRACEFUL"},
                 on_event=progress(),
             )
-            if op["operationState"] != "COMPLETED":
+            if op["operationState"] != OperationState.COMPLETED:
                 raise DemoFailed(f"terminate ended {op['operationState']}")
         say("delete the VNF instance")
         service.delete(instance_id=instance_id)

@@ -26,6 +26,7 @@ from vnfm_runner.demo import (
     ext_addresses,
     sample_backends,
 )
+from vnfm_runner.domain.states import OperationState
 from vnfm_runner.executor import EventSink
 from vnfm_runner.lcm import Vnfm
 from vnfm_runner.paths import CONTENT_ROOT, EXAMPLES_DIR
@@ -109,7 +110,7 @@ def check_serves(address: str, webs: dict[str, str], requests: int, console: Con
 
 
 def _ok(op: dict[str, Any], what: str) -> None:
-    if op["operationState"] != "COMPLETED":
+    if op["operationState"] != OperationState.COMPLETED:
         detail = (op.get("error") or {}).get("detail")
         raise DemoFailed(f"{what} ended {op['operationState']}: {detail}")
 

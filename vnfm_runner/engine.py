@@ -163,12 +163,14 @@ def recover(
                 kill(op.id)
             if op.state == OperationState.STARTING:
                 set_state(
-                    op.id, "ROLLED_BACK", "the engine that should run it stopped before it began"
+                    op.id,
+                    OperationState.ROLLED_BACK,
+                    "the engine that should run it stopped before it began",
                 )
             else:
                 set_state(
                     op.id,
-                    "FAILED_TEMP",
+                    OperationState.FAILED_TEMP,
                     f"the engine running it ({op.engine_id}) stopped while it was {op.state}; "
                     "retry or roll it back",
                 )

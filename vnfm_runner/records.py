@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from vnfm_runner.domain.states import OperationState
 from vnfm_runner.secrets import redact
 from vnfm_runner.store.db import iso, now
 
@@ -42,7 +43,7 @@ def new_operation(
     stamp = stamp or iso(now())
     return {
         "id": op_id,
-        "operationState": "STARTING",
+        "operationState": OperationState.STARTING.value,
         "stateEnteredTime": stamp,
         "startTime": stamp,
         "vnfInstanceId": instance_id,

@@ -8,6 +8,7 @@ Integrity failures stay errors.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -63,6 +64,19 @@ def test_level_naming_an_unknown_aspect_warns_and_fails_only_when_used(tmp_path:
     assert strict.returncode != 0
     assert f"{where}: instantiation level" in strict.stderr + strict.stdout
     assert "Traceback" not in strict.stderr
+
+    # onboarding accepts it and shows the same warning; stdout stays the vnfdId alone
+    onboarded = subprocess.run(
+        [sys.executable, "-m", "vnfm_runner", "package", "onboard", str(tmp_path / "pkg")],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+        env={**os.environ, "VNFM_HOME": str(tmp_path / "home")},
+    )
+    assert onboarded.returncode == 0, onboarded.stderr
+    assert onboarded.stdout.strip() == model.vnfd_id
+    assert f"{where}: warning: instantiation level" in onboarded.stderr
 
 
 def test_deltas_of_an_unknown_aspect_fail_only_a_scale_of_it(tmp_path: Path) -> None:

@@ -91,3 +91,33 @@ def test_the_checks_see_what_they_look_for() -> None:
     assert import_cycles({"a": {"b"}, "b": {"a"}}) == [["a", "b", "a"]]
     tree = ast.parse("svc._set_state(op)\nself.store._sessions\nself._own()\n")
     assert sorted(private_uses("m", tree)) == ["m:1: ._set_state", "m:2: ._sessions"]
+
+
+def state_literals(name: str, tree: ast.Module, states: set[str]) -> list[str]:
+    """Operation states written as strings: a misspelt one is a silent bug, a misspelt
+    ``OperationState`` member an error that mypy reports. ``Literal[...]`` in API schemas
+    is the exception (pydantic documents the spelled values)."""
+    in_literal: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Subscript) and getattr(node.value, "id", None) == "Literal":
+            in_literal.update(id(n) for n in ast.walk(node.slice))
+    return [
+        f"{name}:{node.lineno}: {node.value!r}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and node.value in states and id(node) not in in_literal
+    ]
+
+
+def test_operation_states_are_named_through_the_domain_enum() -> None:
+    from vnfm_runner.domain import OperationState
+
+    states = {s.value for s in OperationState}
+    found = [
+        hit
+        for name, tree in _modules().items()
+        if not name.startswith(f"{PACKAGE}.domain")
+        for hit in state_literals(name, tree, states)
+    ]
+    assert found == []
+    tree = ast.parse('x = "FAILED_TEMP"\ny: Literal["FAILED_TEMP"]\n')
+    assert state_literals("m", tree, states) == ["m:1: 'FAILED_TEMP'"]

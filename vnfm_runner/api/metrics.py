@@ -19,6 +19,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 from starlette.types import Scope
 
+from vnfm_runner.domain import OperationState
 from vnfm_runner.store.db import FINAL_STATES, Store
 from vnfm_runner.store.tables import InstanceRow, OperationRow
 
@@ -89,7 +90,7 @@ class Metrics:
     def on_change(self, kind: str, doc: dict[str, Any]) -> None:
         """A ``Vnfm.listeners`` entry: observe how long operations took."""
         state = doc.get("operationState")
-        if kind != "operation" or state not in (*FINAL_STATES, "FAILED_TEMP"):
+        if kind != "operation" or state not in (*FINAL_STATES, OperationState.FAILED_TEMP):
             return
         try:
             start = _parse(str(doc["startTime"]))

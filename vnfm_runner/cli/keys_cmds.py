@@ -19,11 +19,12 @@ import click
 from sqlalchemy import select, update
 
 from vnfm_runner.cli.output import ExitCode, fail
+from vnfm_runner.domain.states import OperationState
 from vnfm_runner.secrets import SecretBox, looks_sealed, write_private
 from vnfm_runner.store.db import Store
 from vnfm_runner.store.tables import Base
 
-RUNNING = ("STARTING", "PROCESSING", "ROLLING_BACK")
+RUNNING = tuple(s for s in OperationState if s.running)
 
 
 @click.group("keys")

@@ -25,6 +25,7 @@ from vnfm_runner.cli.output import (
 from vnfm_runner.cli.progress import Progress
 from vnfm_runner.cli.timings_out import show_timings
 from vnfm_runner.core import PackageError
+from vnfm_runner.domain import OperationState
 from vnfm_runner.errors import LcmError
 
 if TYPE_CHECKING:
@@ -66,11 +67,11 @@ def summary(op: dict[str, Any], fmt: str | None) -> None:
 def finish(op: dict[str, Any], fmt: str | None = None) -> None:
     """Print the operation's outcome; exit 1 (FAILED) unless it completed."""
     state = op["operationState"]
-    if state == "STARTING":  # --no-wait: the operation runs in a worker
+    if state == OperationState.STARTING:  # --no-wait: the operation runs in a worker
         click.echo(op["id"])
         return
     summary(op, fmt)
-    if state != "COMPLETED":
+    if state != OperationState.COMPLETED:
         err = op.get("error") or {}
         fail(f"error: {err.get('detail', 'operation did not complete')}", ExitCode.FAILED)
 
@@ -325,8 +326,13 @@ def _op_task(op_id: str, action: str, quiet: bool, no_wait: bool, fmt: str) -> N
             op = svc.fail(op_id)
     except LcmError as exc:
         fail_on(exc)
-    expected = {"retry": "COMPLETED", "rollback": "ROLLED_BACK", "fail": "FAILED"}[action]
-    if op["operationState"] == "STARTING" or (no_wait and op["operationState"] == "FAILED_TEMP"):
+    expected = {
+        "retry": OperationState.COMPLETED,
+        "rollback": OperationState.ROLLED_BACK,
+        "fail": OperationState.FAILED,
+    }[action]
+    state = op["operationState"]
+    if state == OperationState.STARTING or (no_wait and state == OperationState.FAILED_TEMP):
         click.echo(op["id"])
         return
     summary(op, fmt)

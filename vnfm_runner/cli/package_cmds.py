@@ -48,11 +48,16 @@ def validate(path: str, strict: bool) -> None:
 @package_group.command("onboard")
 @click.argument("path", type=click.Path())
 def onboard(path: str) -> None:
-    """Validate a package and store it; print its vnfdId."""
+    """Validate a package and store it; print its vnfdId (warnings go to stderr)."""
     from vnfm_runner.cli.services import packages
     from vnfm_runner.errors import LcmError
 
     try:
+        # read once more for its warnings: dangling references in parts a deployment may
+        # not use are accepted, and whoever onboards should see them as `validate` shows
+        _model, warnings = load_vnf(path)
+        for w in warnings:
+            click.echo(str(w), err=True)
         row = packages().onboard_path(path)
     except PackageError as exc:
         invalid([str(p) for p in exc.problems])

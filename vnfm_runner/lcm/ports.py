@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from vnfm_runner.domain.states import InstantiationState, OperationState
 from vnfm_runner.engine import LeaseStore
 from vnfm_runner.executor import EventSink, RunResult
 from vnfm_runner.grants import Grant
@@ -32,7 +33,7 @@ class Changes(Protocol):
         instance_id: str,
         *,
         doc: dict[str, Any] | Unset = UNSET,
-        instantiation_state: str | Unset = UNSET,
+        instantiation_state: InstantiationState | Unset = UNSET,
         desired_state: dict[str, Any] | Unset | None = UNSET,
         vim: dict[str, Any] | Unset | None = UNSET,
         package: PackageRow | Unset = UNSET,
@@ -42,7 +43,7 @@ class Changes(Protocol):
         self,
         op_id: str,
         *,
-        state: str | Unset = UNSET,
+        state: OperationState | Unset = UNSET,
         doc: dict[str, Any] | Unset = UNSET,
         runner_ident: str | Unset | None = UNSET,
         artifacts_dir: str | Unset | None = UNSET,

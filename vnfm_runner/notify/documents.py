@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from vnfm_runner.domain import OperationState
 from vnfm_runner.store.db import iso, now
 
 OP_OCC = "VnfLcmOperationOccurrenceNotification"
@@ -24,8 +25,8 @@ OP_OCCS = "/vnflcm/v2/vnf_lcm_op_occs"
 # SOL003 5.5.2.17: "START: informs about the start of the VNF LCM operation
 # occurrence; RESULT: informs about the final or intermediate result".
 # Only entering STARTING is the start; every later state is a result.
-START_STATES = ("STARTING",)
-ERROR_STATES = ("FAILED_TEMP", "FAILED", "ROLLED_BACK")
+START_STATES = (OperationState.STARTING,)
+ERROR_STATES = (OperationState.FAILED_TEMP, OperationState.FAILED, OperationState.ROLLED_BACK)
 AFFECTED = (
     "affectedVnfcs",
     "affectedVirtualLinks",
@@ -98,7 +99,7 @@ def build(
         for name in AFFECTED:
             if changes.get(name):
                 out[name] = changes[name]
-        if doc.get("changedInfo") and state == "COMPLETED":
+        if doc.get("changedInfo") and state == OperationState.COMPLETED:
             out["changedInfo"] = doc["changedInfo"]
         if doc.get("changedExtConnectivity"):
             out["changedExtConnectivity"] = doc["changedExtConnectivity"]

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from vnfm_runner.domain.states import InstantiationState, OperationState
 from vnfm_runner.store.tables import InstanceRow, OperationRow, PackageRow
 
 
@@ -32,7 +33,7 @@ class UnitOfWork:
         instance_id: str,
         *,
         doc: dict[str, Any] | Unset = UNSET,
-        instantiation_state: str | Unset = UNSET,
+        instantiation_state: InstantiationState | Unset = UNSET,
         desired_state: dict[str, Any] | Unset | None = UNSET,
         vim: dict[str, Any] | Unset | None = UNSET,
         package: PackageRow | Unset = UNSET,
@@ -56,7 +57,7 @@ class UnitOfWork:
         self,
         op_id: str,
         *,
-        state: str | Unset = UNSET,
+        state: OperationState | Unset = UNSET,
         doc: dict[str, Any] | Unset = UNSET,
         runner_ident: str | Unset | None = UNSET,
         artifacts_dir: str | Unset | None = UNSET,

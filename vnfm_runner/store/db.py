@@ -15,7 +15,12 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from vnfm_runner.domain import OnboardingState, OperationState, PackageOperationalState
+from vnfm_runner.domain import (
+    InstantiationState,
+    OnboardingState,
+    OperationState,
+    PackageOperationalState,
+)
 from vnfm_runner.store.changes import UNSET, UnitOfWork, Unset
 from vnfm_runner.store.tables import (
     FINAL_STATES,
@@ -183,7 +188,7 @@ class Store:
         instance_id: str,
         *,
         doc: dict[str, Any] | Unset = UNSET,
-        instantiation_state: str | Unset = UNSET,
+        instantiation_state: InstantiationState | Unset = UNSET,
         desired_state: dict[str, Any] | Unset | None = UNSET,
         vim: dict[str, Any] | Unset | None = UNSET,
         package: PackageRow | Unset = UNSET,
@@ -349,7 +354,7 @@ class Store:
         self,
         op_id: str,
         *,
-        state: str | Unset = UNSET,
+        state: OperationState | Unset = UNSET,
         doc: dict[str, Any] | Unset = UNSET,
         runner_ident: str | Unset | None = UNSET,
         artifacts_dir: str | Unset | None = UNSET,

@@ -25,10 +25,11 @@ from sqlalchemy.exc import DontWrapMixin
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from vnfm_runner.domain.states import OperationState
 from vnfm_runner.errors import LcmError
 
 # Operation states after which nothing more happens to an operation.
-FINAL_STATES = ("COMPLETED", "FAILED", "ROLLED_BACK")
+FINAL_STATES = (OperationState.COMPLETED, OperationState.FAILED, OperationState.ROLLED_BACK)
 # SQL for "the operation is not final": the partial unique index below.
 NOT_FINAL_SQL = "state NOT IN ({})".format(", ".join(f"'{s}'" for s in FINAL_STATES))
 
