@@ -172,13 +172,69 @@ def test_autoscale(scale_server: tuple[Server, Subscriber, list[str]]) -> None:
     assert max_level["web"] == 7
 
 
-def quick_webfarm(where: Path) -> Path:
-    """A copy of webfarm with the QUICKER auto-scale numbers, its manifest regenerated."""
+def test_autoscale_on_an_indicator(scale_server: tuple[Server, Subscriber, list[str]]) -> None:
+    """The same policy triggered by webfarm's ``requests_per_second`` VNF indicator (the
+    farm's rate as vnfind/v1 reports it, per web): the load gives ONE automatic
+    SCALE_OUT, started after the recorded indicator value passed 10/s per web."""
+    srv, sub, instances = scale_server
+    with srv.client() as c:
+        r = c.post("/vnflcm/v2/subscriptions", json={"callbackUri": sub.url})
+        assert r.status_code == 201, r.text
+    swap = {"metric: rate(webfarm_requests_total[15s])": "indicator: requests_per_second"}
+    pkg = quick_webfarm(srv.home.parent, swap)
+    vnfd = srv.cli("package", "onboard", str(pkg)).strip().splitlines()[-1]
+    inst = srv.cli("create", "--vnfd-id", vnfd, "--name", "ind").strip().splitlines()[-1]
+    instances.append(inst)
+    params = srv.home / "on.json"
+    params.write_text(json.dumps({"vnfConfigurableProperties": {"isAutoscaleEnabled": True}}))
+    srv.cli("instantiate", inst, "--flavour", "default", "--level", "small", "-q",
+            "--params", str(params))  # fmt: skip
+    doc = json.loads(srv.cli("show", inst, "--format", "json"))
+    address = ext_addresses(doc)[0]
+    assert wait_until(lambda: {"web-0", "web-1"} <= set(sample_backends(address, 6)), 30)
+
+    seen: list[tuple[float, Any]] = []  # (time, indicator value) as an NFVO reads it
+
+    def indicator_value() -> Any:
+        with srv.client(headers={"Version": "1.3.0"}) as c:  # vnfind/v1's version
+            r = c.get(f"/vnfind/v1/indicators/{inst}/requests_per_second")
+        value = r.json().get("value") if r.status_code == 200 else None
+        assert r.status_code in (200, 404), r.text  # 404: not valued yet
+        seen.append((time.time(), value))
+        return value
+
+    load = Load(address, LOAD_RPS)
+    load.thread.start()
+    try:
+        done = wait_until(lambda: (indicator_value(), _scales(sub, inst, "COMPLETED"))[1], 90, 0.5)
+        if not done:
+            _diagnose(srv)
+            pytest.fail(f"no scale-out; indicator values {seen[-10:]}; answers {load.answers}")
+    finally:
+        load.stop.set()
+        load.thread.join(5)
+    (started,) = _scales(sub, inst, "STARTING")
+    assert started["isAutomaticInvocation"] is True
+    with srv.client() as c:
+        occ = c.get(f"/vnflcm/v2/vnf_lcm_op_occs/{started['vnfLcmOpOccId']}").json()
+    assert occ["operationParams"]["type"] == "SCALE_OUT"
+    assert occ["operationState"] == "COMPLETED"
+    t_start = _epoch(occ["startTime"])
+    above = [t for t, v in seen if isinstance(v, int | float) and v > OUT_THRESHOLD * 2]
+    assert above and above[0] <= t_start, [(round(t - t_start, 1), v) for t, v in seen]
+    print(f"scale-out on the indicator started {t_start - above[0]:.1f} s after an NFVO "
+          f"first read requests_per_second above {OUT_THRESHOLD * 2:g}")  # fmt: skip
+    assert _level(srv, inst) == 2
+
+
+def quick_webfarm(where: Path, more: dict[str, str] | None = None) -> Path:
+    """A copy of webfarm with the QUICKER auto-scale numbers (and ``more`` replacements),
+    its manifest regenerated."""
     pkg = where / "webfarm"
     shutil.copytree(WEBFARM, pkg)
     df = pkg / "Definitions" / "webfarm_df_default.yaml"
     text = df.read_text()
-    for old, new in QUICKER.items():
+    for old, new in {**QUICKER, **(more or {})}.items():
         assert text.count(old) == 1, old
         text = text.replace(old, new)
     df.write_text(text)

@@ -34,6 +34,7 @@ from vnfm_runner.assurance.autoscale import (
     Situation,
     Trigger,
     autoscale_enabled,
+    stored_indicator,
 )
 from vnfm_runner.assurance.pm_events import ThresholdCrossing
 from vnfm_runner.assurance.promql import PromError, Sample
@@ -271,6 +272,69 @@ def test_pm_threshold_crossings_drive_a_rule() -> None:
     assert scaler.calls[-1] == ("a", "web", SCALE_IN, 1)
 
 
+def test_indicator_values_drive_a_rule() -> None:
+    """A VNF indicator as the trigger: its recorded numeric value against the band; a
+    value that is not a finite number, or a store that fails, gives no signal."""
+    rule = Rule(id="rps", aspect_id="web", scale_out_threshold=10, scale_in_threshold=3,
+                scale_out_duration_s=2, scale_in_duration_s=2, cooldown_s=0, per_vnfc=False)  # fmt: skip
+    trig = Trigger(rule=rule, vdu_ids=("web",), indicator="requests_per_second",
+                   removed_by_in={1: 1, 2: 1})  # fmt: skip
+    inst = Scalable("a", [trig], {"web": 1}, {"web": 3}, {"web": 2})
+    values: dict[tuple[str, str], Any] = {("a", "requests_per_second"): "busy"}
+    asked: list[tuple[str, str]] = []
+
+    def indicator(instance_id: str, indicator_id: str) -> Any:
+        asked.append((instance_id, indicator_id))
+        value = values[(instance_id, indicator_id)]
+        if isinstance(value, Exception):
+            raise value
+        return value
+
+    scaler, clock = Scaler(), [0.0]
+    auto = AutoScaler(
+        scalables=Instances(inst),
+        scaler=scaler,
+        prometheus=Prom(),
+        indicators=indicator,
+        settings=AutoscaleSettings(tick_s=1, max_gap_s=5),
+        registry=CollectorRegistry(),
+        clock=lambda: clock[0],
+    )
+
+    def tick(until: int) -> None:
+        while clock[0] < until:
+            clock[0] += 1
+            auto.evaluate()
+
+    for value in ("busy", float("nan"), True, RuntimeError("store gone")):
+        values[("a", "requests_per_second")] = value
+        tick(int(clock[0]) + 4)
+    assert scaler.calls == []
+    assert auto.metrics.errors._value.get() == 4  # the failing store, once per pass
+    values[("a", "requests_per_second")] = 25  # total, not per VNFC: 25 > 10
+    tick(int(clock[0]) + 3)
+    assert scaler.calls == [("a", "web", SCALE_OUT, 1)]
+    values[("a", "requests_per_second")] = 1.5
+    tick(int(clock[0]) + 3)
+    assert scaler.calls[-1] == ("a", "web", SCALE_IN, 1)
+    assert set(asked) == {("a", "requests_per_second")}
+
+
+def test_stored_indicator_reads_what_the_indicator_service_recorded(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from vnfm_runner.bootstrap import open_store
+    from vnfm_runner.store.tables import IndicatorRow
+
+    store = open_store(f"sqlite:///{tmp_path / 'vnfm.db'}")
+    stamp = datetime.now(UTC)
+    with store.session() as s:
+        s.add(IndicatorRow(vnf_instance_id="a", indicator_id="rps", name=None, value=12.5,
+                           created_at=stamp, changed_at=stamp))  # fmt: skip
+    read = stored_indicator(store)
+    assert (read("a", "rps"), read("a", "other"), read("b", "rps")) == (12.5, None, None)
+
+
 # -- declarations --------------------------------------------------------------------------
 AUTOSCALE_TYPE = {
     "derived_from": "tosca.policies.Root",
@@ -278,6 +342,7 @@ AUTOSCALE_TYPE = {
         "aspect": {"type": "string"},
         "metric": {"type": "string", "required": False},
         "pm_threshold": {"type": "string", "required": False},
+        "indicator": {"type": "string", "required": False},
         "aggregation": {"type": "string", "default": "per_vnfc"},
         "scale_out_threshold": {"type": "float", "required": False},
         "scale_in_threshold": {"type": "float", "required": False},
@@ -333,6 +398,55 @@ def test_pm_threshold_policy_and_package_default(tmp_path: Path) -> None:
     assert model.is_autoscale_enabled is True
 
 
+INDICATOR_TYPE = {"derived_from": "tosca.policies.nfv.VnfIndicator",
+                  "properties": {"prometheus": {"type": "string", "required": False}}}  # fmt: skip
+RPS = {"source": "vnf", "prometheus": "sum(rate(x_total[30s]))"}
+
+
+def with_indicator_policy(props: dict[str, Any]) -> dict[str, Any]:
+    doc = with_policy(props)
+    doc["policy_types"]["vnfm.policies.VnfIndicator"] = INDICATOR_TYPE
+    doc["topology_template"]["policies"].append(
+        {"rps": {"type": "vnfm.policies.VnfIndicator", "properties": RPS, "targets": ["VNF"]}}
+    )
+    return doc
+
+
+def test_indicator_policy_is_parsed_with_total_aggregation(tmp_path: Path) -> None:
+    props = {"aspect": "VDU1_aspect", "indicator": "rps", "scale_out_threshold": 40,
+             "scale_in_threshold": 10}  # fmt: skip
+    write_vnfd(tmp_path / "pkg", with_indicator_policy(props))
+    model, _ = load_vnf(tmp_path / "pkg")
+    (p,) = model.flavours[0].autoscale_policies
+    assert (p.indicator, p.metric, p.pm_threshold, p.aggregation) == ("rps", None, None, "total")
+    assert (p.scale_out_threshold, p.scale_in_threshold) == (40.0, 10.0)
+    assert not Rule.of(p).per_vnfc
+    write_vnfd(tmp_path / "pkg2", with_indicator_policy({**props, "aggregation": "per_vnfc"}))
+    model, _ = load_vnf(tmp_path / "pkg2")
+    assert Rule.of(model.flavours[0].autoscale_policies[0]).per_vnfc
+
+
+def test_an_unknown_indicator_is_named_with_file_and_line(tmp_path: Path) -> None:
+    props = {"aspect": "VDU1_aspect", "indicator": "nope", "scale_out_threshold": 40,
+             "scale_in_threshold": 10}  # fmt: skip
+    text = write_vnfd(tmp_path / "pkg", with_indicator_policy(props))
+    with pytest.raises(PackageError) as info:
+        load_vnf(tmp_path / "pkg")
+    assert [str(p) for p in info.value.problems if p.severity == "error"] == [
+        f"{VNFD}:{line_of(text, 'indicator: nope')}: auto-scale policy 'as': indicator 'nope' "
+        "is not a VNF indicator of the flavour (rps)"
+    ]
+    props = {**props, "indicator": "rps", "metric": "rate(x[1m])"}
+    text = write_vnfd(tmp_path / "pkg2", with_indicator_policy(props))
+    with pytest.raises(PackageError) as info:
+        load_vnf(tmp_path / "pkg2")
+    (err,) = [str(p) for p in info.value.problems if p.severity == "error"]
+    assert err == (
+        f"{VNFD}:{line_of(text, 'metric: rate')}: auto-scale policy 'as': give exactly one of "
+        "metric (a PromQL expression), pm_threshold and indicator"
+    )
+
+
 @pytest.mark.parametrize(
     ("props", "needle", "message"),
     [
@@ -345,7 +459,7 @@ def test_pm_threshold_policy_and_package_default(tmp_path: Path) -> None:
         ({**GOOD, "cooldown": "soon"}, "cooldown: soon", "cooldown 'soon' is not a time (e.g. '30 s')"),
         ({**GOOD, "aggregation": "max"}, "aggregation: max", "aggregation must be one of per_vnfc, total, not 'max'"),
         ({**GOOD, "metric": "x{{ 1 }}"}, "metric: x{{ 1 }}", "metric must be a PromQL expression (at most 2000 characters, no template marks)"),
-        ({**GOOD, "pm_threshold": "VCpuUsageMeanVnf"}, "metric: rate", "give exactly one of metric (a PromQL expression) and pm_threshold"),
+        ({**GOOD, "pm_threshold": "VCpuUsageMeanVnf"}, "metric: rate", "give exactly one of metric (a PromQL expression), pm_threshold and indicator"),
         ({"aspect": "VDU1_aspect", "pm_threshold": "VCpu", "scale_out_threshold": 3}, "scale_out_threshold: 3", "scale_out_threshold is not used with pm_threshold (the threshold's own value is)"),
     ],
 )  # fmt: skip

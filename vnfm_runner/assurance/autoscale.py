@@ -29,6 +29,7 @@ says. Safety, per instance and aspect:
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -47,7 +48,7 @@ from vnfm_runner.core import load_vnf
 from vnfm_runner.domain import Operation, OperationState
 from vnfm_runner.errors import LcmError
 from vnfm_runner.store.db import Store
-from vnfm_runner.store.tables import OperationRow, PackageRow
+from vnfm_runner.store.tables import IndicatorRow, OperationRow, PackageRow
 
 log = logging.getLogger("vnfm.autoscale")
 
@@ -228,6 +229,7 @@ class Trigger:
     vdu_ids: tuple[str, ...] = ()
     metric: str | None = None  # PromQL (samples labelled vnf_instance_id)
     pm_threshold: str | None = None  # performance metric of vnfpm/v2 thresholds
+    indicator: str | None = None  # a VNF indicator of the instance (its numeric value)
     # VNFCs of the rule's VDUs removed by a scale-in from level n (n -> removed)
     removed_by_in: Mapping[int, int] = field(default_factory=dict)
     max_level: int = 0  # the aspect's, when the record does not say
@@ -260,6 +262,12 @@ class Scaler(Protocol):
     def scale(self, instance_id: str, aspect_id: str, kind: str, steps: int) -> str:
         """Start ONE automatic SCALE; its operation id. Busy when the instance has an
         operation in flight; any other error is the request's."""
+
+
+class IndicatorValue(Protocol):
+    """The last recorded value of a VNF indicator of an instance (None: not valued)."""
+
+    def __call__(self, instance_id: str, indicator_id: str) -> Any: ...
 
 
 class Query(Protocol):
@@ -304,6 +312,7 @@ class AutoScaler:
         scalables: Scalables,
         scaler: Scaler,
         prometheus: Query | None,
+        indicators: IndicatorValue | None = None,
         settings: AutoscaleSettings | None = None,
         registry: CollectorRegistry | None = None,
         clock: Callable[[], float] = time.time,
@@ -311,6 +320,7 @@ class AutoScaler:
         self.scalables = scalables
         self.scaler = scaler
         self.prometheus = prometheus
+        self.indicators = indicators
         self.settings = settings or AutoscaleSettings()
         self.rules = AutoscaleRules(self.settings.max_gap_s)
         self.metrics = AutoscaleMetrics(registry)
@@ -357,6 +367,21 @@ class AutoScaler:
         cache[expr] = out
         return out
 
+    def _indicator(self, instance_id: str, indicator_id: str) -> float | None:
+        """The indicator's last recorded value if it is a finite number (a string value,
+        e.g. an enumerated state, gives no signal)."""
+        if self.indicators is None:
+            return None
+        try:
+            value = self.indicators(instance_id, indicator_id)
+        except Exception as exc:  # the store is busy or gone: no signal this pass
+            self.metrics.errors.inc()
+            log.warning("auto-scale: indicator %s of %s: %s", indicator_id, instance_id, exc)
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return None
+        return float(value) if math.isfinite(value) else None
+
     def evaluate(self) -> list[tuple[str, str, str, int, str]]:
         """One pass; the operations started (instance, aspect, type, steps, op id)."""
         started = []
@@ -385,14 +410,16 @@ class AutoScaler:
         rule = trig.rule
         value: float | None = None
         vnfcs = sum(inst.vnfcs_of.get(v, 0) for v in trig.vdu_ids)
-        if trig.metric is not None:
-            sums = self._values(trig.metric, cache)
-            if sums is not None:
-                total = sums.get(inst.instance_id)
-                if total is not None and rule.per_vnfc:
-                    value = total / vnfcs if vnfcs else None
-                else:
-                    value = total
+        if trig.metric is not None or trig.indicator is not None:
+            if trig.metric is not None:
+                sums = self._values(trig.metric, cache)
+                total = sums.get(inst.instance_id) if sums is not None else None
+            else:
+                total = self._indicator(inst.instance_id, trig.indicator or "")
+            if total is not None and rule.per_vnfc:
+                value = total / vnfcs if vnfcs else None
+            else:
+                value = total
             signal = rule.signal(value)
         else:
             signal = self._pm_signal(inst.instance_id, trig.pm_threshold or "")
@@ -506,6 +533,7 @@ class StoreScalables:
                         vdu_ids=tuple(p.vdu_ids),
                         metric=p.metric,
                         pm_threshold=p.pm_threshold,
+                        indicator=p.indicator,
                         removed_by_in=removed,
                         max_level=aspect.max_scale_level if aspect is not None else 0,
                     )
@@ -580,6 +608,17 @@ def _levels(items: Iterable[Any] | None) -> dict[str, int]:
         if isinstance(item, Mapping) and isinstance(item.get("scaleLevel"), int):
             out[str(item.get("aspectId"))] = int(item["scaleLevel"])
     return out
+
+
+def stored_indicator(store: Store) -> IndicatorValue:
+    """The indicator values the VNFM recorded (``/vnfind/v1``, IndicatorService)."""
+
+    def value(instance_id: str, indicator_id: str) -> Any:
+        with store.reading() as s:
+            row = s.get(IndicatorRow, (instance_id, indicator_id))
+            return row.value if row is not None else None
+
+    return value
 
 
 class LcmScaler:

@@ -34,7 +34,13 @@ from sqlalchemy import select
 from vnfm_runner.assurance.alarms import AlarmService
 from vnfm_runner.assurance.app_endpoints import EndpointBook, write_endpoints
 from vnfm_runner.assurance.autoheal import AutohealPolicy, AutohealSettings, autoheal_enabled
-from vnfm_runner.assurance.autoscale import AutoScaler, AutoscaleSettings, LcmScaler, StoreScalables
+from vnfm_runner.assurance.autoscale import (
+    AutoScaler,
+    AutoscaleSettings,
+    LcmScaler,
+    StoreScalables,
+    stored_indicator,
+)
 from vnfm_runner.assurance.drift import MarkedResource
 from vnfm_runner.assurance.health import HealthProbe, ProbeRunner
 from vnfm_runner.assurance.indicators import IndicatorService, IndicatorSettings
@@ -377,6 +383,7 @@ class ClosedLoop:
             scalables=StoreScalables(service.store, change_stamp(service.store)),
             scaler=LcmScaler(service),
             prometheus=None,  # set once the stack runs
+            indicators=stored_indicator(service.store),
             settings=settings.autoscale_settings(),
             registry=registry,
         )

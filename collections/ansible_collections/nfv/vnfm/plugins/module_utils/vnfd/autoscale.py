@@ -4,7 +4,7 @@
 
 SOL001 has scaling aspects but no rule saying *when* to scale, so a package declares
 this policy type in its own types file (docs/assurance.md, "Auto-scale") and applies
-it next to the aspect it drives. One policy per aspect; its trigger is either
+it next to the aspect it drives. One policy per aspect; its trigger is one of
 
 * ``metric``: a PromQL expression whose samples carry ``vnf_instance_id`` (the VNFM
   keeps those of the instance) - e.g. ``rate(webfarm_requests_total[15s])`` - summed
@@ -13,6 +13,9 @@ it next to the aspect it drives. One policy per aspect; its trigger is either
   ``scale_out_steps`` when it stays above ``scale_out_threshold`` for
   ``scale_out_duration``, in by ``scale_in_steps`` when it stays below
   ``scale_in_threshold`` (lower) for ``scale_in_duration``;
+* ``indicator``: a VNF indicator of the flavour (``vnfind/v1``; its numeric value, as
+  last recorded by the VNFM), with the same thresholds and durations as ``metric``;
+  ``aggregation`` defaults to ``total`` (the value as it is);
 * ``pm_threshold``: a performance metric name (``VCpuUsageMeanVnf``...): the
   ``vnfpm/v2`` thresholds created on the instance for that metric trigger it (their
   UP crossing means above, DOWN below; their own hysteresis keeps the band).
@@ -49,6 +52,7 @@ class AutoScalePolicy:
     vdu_ids: list[str] = field(default_factory=list)  # whose VNFCs count (per_vnfc)
     metric: str | None = None  # PromQL expression (trigger "metric")
     pm_threshold: str | None = None  # performance metric of vnfpm/v2 thresholds
+    indicator: str | None = None  # a VNF indicator of the flavour (trigger "indicator")
     aggregation: str = "per_vnfc"
     scale_out_threshold: float | None = None
     scale_out_duration_s: float = 30.0
@@ -158,25 +162,43 @@ def _policy(
     else:
         policy.vdu_ids = sorted({str(t) for t in targets})
 
-    metric, pm = props.get("metric"), props.get("pm_threshold")
-    if (metric is None) == (pm is None):
-        bad("give exactly one of metric (a PromQL expression) and pm_threshold", "metric")
+    metric, pm, indicator = props.get("metric"), props.get("pm_threshold"), props.get("indicator")
+    triggers = (("metric", metric), ("pm_threshold", pm), ("indicator", indicator))
+    given = [key for key, value in triggers if value is not None]
+    if len(given) != 1:
+        bad(
+            "give exactly one of metric (a PromQL expression), pm_threshold and indicator",
+            given[0] if given else "metric",
+        )
         return None
-    if metric is not None:
-        if (
-            not isinstance(metric, str)
-            or not metric.strip()
-            or len(metric) > MAX_EXPRESSION
-            or _TEMPLATE_MARKS.search(metric)
-        ):
-            bad(
-                f"metric must be a PromQL expression (at most {MAX_EXPRESSION} characters, "
-                "no template marks)",
-                "metric",
-            )
+    if pm is None:
+        if metric is not None:
+            if (
+                not isinstance(metric, str)
+                or not metric.strip()
+                or len(metric) > MAX_EXPRESSION
+                or _TEMPLATE_MARKS.search(metric)
+            ):
+                bad(
+                    f"metric must be a PromQL expression (at most {MAX_EXPRESSION} characters, "
+                    "no template marks)",
+                    "metric",
+                )
+            else:
+                policy.metric = metric.strip()
+            aggregation = props.get("aggregation", "per_vnfc")
         else:
-            policy.metric = metric.strip()
-        aggregation = props.get("aggregation", "per_vnfc")
+            declared = [i.id for i in flavour.indicators]
+            if not isinstance(indicator, str) or indicator not in declared:
+                bad(
+                    f"indicator {indicator!r} is not a VNF indicator of the flavour"
+                    + (f" ({', '.join(declared)})" if declared else ""),
+                    "indicator",
+                )
+            else:
+                policy.indicator = indicator
+            # an indicator is a value of the whole VNF: per VNFC only when asked for
+            aggregation = own.get("aggregation", "total")
         if aggregation not in AGGREGATIONS:
             bad(
                 f"aggregation must be one of {', '.join(AGGREGATIONS)}, not {aggregation!r}",
