@@ -83,6 +83,8 @@ def test_container_package_is_refused_on_a_vm_vim(lifecycle: Lifecycle) -> None:
         pytest.skip("../shared/conformance is not present")
     shown = json.loads(lifecycle.cli_ok("package", "show", str(path), "--format", "json"))
     assert shown["deploymentKind"] == "container"
+    table = lifecycle.cli_ok("package", "show", str(path))
+    assert "container package: runs on a kubernetes or podman VIM only" in table
     inst = lifecycle.create(lifecycle.onboard(path))
     flavour = shown["flavours"][0]["flavourId"]
     proc = lifecycle.cli("instantiate", inst, "--flavour", flavour, "--no-hooks", "-q")

@@ -87,6 +87,8 @@ def show(path: str, fmt: str, full: bool) -> None:
         f"[bold]{summary['productName']}[/] {summary['softwareVersion']} "
         f"by {summary['provider']}  vnfdId {summary['vnfdId']} (v{summary['vnfdVersion']})"
     )
+    if summary.get("deploymentKind") == "container":  # needs a container VIM to run
+        out.print("container package: runs on a kubernetes or podman VIM only")
     for fl in summary["flavours"]:
         out.print(
             table(
