@@ -44,7 +44,7 @@ def test_a_corrupt_database_is_one_line_naming_the_file(
     db = tmp_path / "vnfm.db"
     db.write_bytes(b"this is not SQLite, it is garbage\n" * 200)
     done = vnfm(tmp_path, *command)
-    assert done.returncode != 0
+    assert done.returncode == 6, done  # ExitCode.UNAVAILABLE: the store cannot be used
     assert "Traceback" not in done.stderr, done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and str(db) in lines[0] and "not a database" in lines[0], lines
