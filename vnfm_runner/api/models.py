@@ -26,6 +26,15 @@ class Sol(BaseModel):
         return self.model_dump(exclude_unset=True, by_alias=True)
 
 
+class VnfInstanceSubscriptionFilter(Sol):
+    """SOL003 4.4.1.5, shared by the LCM, FM and indicator subscription filters."""
+
+    vnfdIds: list[str] | None = None
+    vnfProductsFromProviders: list[Obj] | None = None
+    vnfInstanceIds: list[str] | None = None
+    vnfInstanceNames: list[str] | None = None
+
+
 class CreateVnfRequest(Sol):
     vnfdId: str = Field(min_length=1, max_length=ID_MAX)
     vnfInstanceName: str | None = Field(default=None, max_length=NAME_MAX)

@@ -24,7 +24,7 @@ from pydantic import Field
 from vnfm_runner.api import lists, schemas
 from vnfm_runner.api.context import ApiContext, respond
 from vnfm_runner.api.deps import AUTH, Ctx, ListingParams, Registry
-from vnfm_runner.api.models import LccnSubscriptionRequest, Obj, Sol
+from vnfm_runner.api.models import LccnSubscriptionRequest, Sol, VnfInstanceSubscriptionFilter
 from vnfm_runner.api.problems import ApiProblem
 from vnfm_runner.notify.subscriptions import SubscriptionRegistry
 from vnfm_runner.outbound import OutboundError, Policy, client
@@ -47,13 +47,6 @@ TOKEN_FIELD = "authentication.paramsOauth2ClientCredentials.tokenEndpoint"
 
 
 # -- the filter, checked when subscribing (SOL003 5.5.3.12, 4.4.1.5) -----------------------------
-class VnfInstanceSubscriptionFilter(Sol):
-    vnfdIds: list[str] | None = None
-    vnfProductsFromProviders: list[Obj] | None = None
-    vnfInstanceIds: list[str] | None = None
-    vnfInstanceNames: list[str] | None = None
-
-
 class LifecycleChangeNotificationsFilter(Sol):
     vnfInstanceSubscriptionFilter: VnfInstanceSubscriptionFilter | None = None
     notificationTypes: (

@@ -19,7 +19,7 @@ from pydantic import Field
 from vnfm_runner.api import lists, paging, schemas, subscriptions
 from vnfm_runner.api.context import merge_patch, respond
 from vnfm_runner.api.deps import AUTH, Ctx, ListingParams, Registry
-from vnfm_runner.api.models import Sol, SubscriptionAuthentication
+from vnfm_runner.api.models import Sol, SubscriptionAuthentication, VnfInstanceSubscriptionFilter
 from vnfm_runner.api.problems import ApiProblem
 from vnfm_runner.api.versions import add_version_routes
 from vnfm_runner.assurance.alarms import AlarmService
@@ -68,13 +68,6 @@ class AlarmModifications(Sol):
     """SOL003 7.5.2.8: only ``ackState`` may change."""
 
     ackState: AckState
-
-
-class VnfInstanceSubscriptionFilter(Sol):
-    vnfdIds: list[str] | None = None
-    vnfProductsFromProviders: list[dict[str, Any]] | None = None
-    vnfInstanceIds: list[str] | None = None
-    vnfInstanceNames: list[str] | None = None
 
 
 class FmNotificationsFilter(Sol):

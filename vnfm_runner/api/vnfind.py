@@ -20,7 +20,7 @@ from pydantic import Field
 from vnfm_runner.api import lists, schemas, subscriptions
 from vnfm_runner.api.context import respond
 from vnfm_runner.api.deps import AUTH, Ctx, ListingParams, Registry
-from vnfm_runner.api.models import Sol, SubscriptionAuthentication
+from vnfm_runner.api.models import Sol, SubscriptionAuthentication, VnfInstanceSubscriptionFilter
 from vnfm_runner.api.problems import ApiProblem
 from vnfm_runner.api.versions import add_version_routes
 from vnfm_runner.assurance import indicators as service
@@ -39,13 +39,6 @@ def answer(doc: Any, status: int = 200, headers: dict[str, str] | None = None) -
 
 
 # -- requests ---------------------------------------------------------------------------------
-class VnfInstanceSubscriptionFilter(Sol):
-    vnfdIds: list[str] | None = None
-    vnfProductsFromProviders: list[dict[str, Any]] | None = None
-    vnfInstanceIds: list[str] | None = None
-    vnfInstanceNames: list[str] | None = None
-
-
 class VnfIndicatorNotificationsFilter(Sol):
     """SOL003 8.5.3.2; each attribute a list of values, any of which matches."""
 
