@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,11 +71,19 @@ class Call:
 
 @dataclass
 class Recorder:
-    """``ApiClient`` with ``call_api`` recording each request and answering from ``live``."""
+    """``ApiClient`` with ``call_api`` recording each request and answering from ``live``.
+
+    A namespaced list answers the items of that namespace (an item without one is in
+    every namespace), a cluster-wide list all of them (403 with ``forbid_cluster``).
+    ``on_write`` sees each write after it is recorded: a test states there what the
+    cluster does in answer (a controller making a deleted pod again), explicitly.
+    """
 
     live: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # plural -> items
     status: int = 200
     calls: list[Call] = field(default_factory=list)
+    forbid_cluster: bool = False
+    on_write: Callable[[Call], None] | None = None
 
     class configuration:
         host = HOST
@@ -86,17 +95,25 @@ class Recorder:
         assert f"{parts.scheme}://{parts.netloc}" == HOST
         query = {k: v[0] for k, v in parse_qs(parts.query).items()}
         doc = json.loads(body) if body else None
-        self.calls.append(Call(method, parts.path, query, header_params["Content-Type"], doc))
+        call = Call(method, parts.path, query, header_params["Content-Type"], doc)
+        self.calls.append(call)
         if self.status != 200:
             return Answer(self.status, {"kind": "Status", "message": "pods is forbidden: no RBAC"})
-        segments = parts.path.split("/")
-        plural = segments[segments.index("namespaces") + 2]
-        name = (
-            segments[segments.index("namespaces") + 3]
-            if len(segments) > segments.index("namespaces") + 3
-            else None
-        )
-        items = self.live.get(plural, [])
+        segments = parts.path.strip("/").split("/")
+        if "namespaces" in segments:
+            at = segments.index("namespaces")
+            namespace: str | None = segments[at + 1]
+            rest = segments[at + 2 :]
+        else:  # /api/v1/<plural> or /apis/<group>/<version>/<plural>: every namespace
+            if self.forbid_cluster:
+                return Answer(403, {"kind": "Status", "message": "cannot list at cluster scope"})
+            namespace, rest = None, segments[2 if segments[0] == "api" else 3 :]
+        plural, name = rest[0], (rest[1] if len(rest) > 1 else None)
+        items = [
+            i
+            for i in self.live.get(plural, [])
+            if namespace is None or i["metadata"].get("namespace", namespace) == namespace
+        ]
         if method == "GET" and name is None:
             return Answer(200, {"items": copy.deepcopy(items)})
         current = next((i for i in items if i["metadata"]["name"] == name), None)
@@ -105,6 +122,8 @@ class Recorder:
         if method == "PATCH" and query.get("dryRun") == "All":
             # what a server would hold: the live object when the body changes nothing
             return Answer(200, copy.deepcopy(current) if current and _same(current, doc) else doc)
+        if self.on_write is not None:
+            self.on_write(call)
         return Answer(200, doc or {})
 
     def writes(self) -> list[Call]:
@@ -116,7 +135,16 @@ def _same(live: dict[str, Any], applied: dict[str, Any]) -> bool:
     b = copy.deepcopy(applied)
     a_spec = {k: v for k, v in a.get("spec", {}).items() if k != "replicas"}
     b_spec = {k: v for k, v in b.get("spec", {}).items() if k != "replicas"}
-    return a_spec == b_spec and a["metadata"]["labels"] == b["metadata"]["labels"]
+    return (
+        a_spec == b_spec
+        and a["metadata"]["labels"] == b["metadata"]["labels"]
+        and a["metadata"].get("annotations") == b["metadata"].get("annotations")
+    )
+
+
+def changes(result: Any) -> list[str]:
+    """The actions of a result without its warnings."""
+    return [a for a in result.actions if not a.startswith("warning: ")]
 
 
 @pytest.fixture(scope="module")
@@ -206,6 +234,13 @@ def test_instantiate_is_server_side_apply(plans: dict[str, dict[str, Any]]) -> N
     assert result.actions == [
         "create Deployment vnf-cf4c4732-lb",
         "create Deployment vnf-cf4c4732-web",
+        # without Multus (VIM option multus), the plan's addresses are not the pods'
+        "warning: VDU lb: its pods take the cluster network's addresses, not the plan's IP "
+        "and MAC of lb_int_cp (the VIM option multus: true attaches them where the cluster "
+        "has Multus)",
+        "warning: VDU web: its pods take the cluster network's addresses, not the plan's IP "
+        "and MAC of web_cp (the VIM option multus: true attaches them where the cluster has "
+        "Multus)",
     ]
 
 
@@ -221,10 +256,9 @@ def test_check_mode_writes_nothing(plans: dict[str, dict[str, Any]]) -> None:
     # the server says what an apply would change: both objects asked, as a dry run
     assert [c.path.rsplit("/", 1)[1] for c in dry] == ["vnf-cf4c4732-lb", "vnf-cf4c4732-web"]
     assert all(c.query["fieldManager"] == "vnfm-toolkit" for c in dry)
-    assert result.actions == [
-        "scale Deployment vnf-cf4c4732-web from 2 to 3",
-        "update Deployment vnf-cf4c4732-web",
-    ]
+    # a Deployment's template is changed only in a batch of a package change
+    assert changes(result) == ["scale Deployment vnf-cf4c4732-web from 2 to 3"]
+    assert any("left as it is" in a for a in result.actions)
 
 
 def test_unchanged_then_scale_through_the_subresource(plans: dict[str, dict[str, Any]]) -> None:
@@ -240,7 +274,7 @@ def test_unchanged_then_scale_through_the_subresource(plans: dict[str, dict[str,
     assert scale.path == "/apis/apps/v1/namespaces/cnf/deployments/vnf-cf4c4732-web/scale"
     assert scale.content_type == "application/merge-patch+json"
     assert scale.body == {"spec": {"replicas": 3}}
-    assert out.actions == ["scale Deployment vnf-cf4c4732-web from 2 to 3"]
+    assert changes(out) == ["scale Deployment vnf-cf4c4732-web from 2 to 3"]
 
 
 def test_heal_deletes_the_vnfcs_pod(plans: dict[str, dict[str, Any]]) -> None:
@@ -256,7 +290,7 @@ def test_heal_deletes_the_vnfcs_pod(plans: dict[str, dict[str, Any]]) -> None:
     (delete,) = rec.writes()
     assert (delete.method, delete.path) == ("DELETE", "/api/v1/namespaces/cnf/pods/vnf-x-web-abc1")
     assert delete.body["gracePeriodSeconds"] == 0
-    assert result.actions == ["heal VNFC web-1: replace pod vnf-x-web-abc1"]
+    assert changes(result) == ["heal VNFC web-1: replace pod vnf-x-web-abc1"]
 
 
 def test_terminate_deletes_by_discovery(plans: dict[str, dict[str, Any]]) -> None:
@@ -271,9 +305,29 @@ def test_terminate_deletes_by_discovery(plans: dict[str, dict[str, Any]]) -> Non
         ("DELETE", ["deployments", "vnf-cf4c4732-web"]),
     ]
     assert rec.writes()[0].body["propagationPolicy"] == "Background"
-    # discovery used the VIM's namespace: remove has no plan
-    assert all("/namespaces/other/" in c.path for c in rec.calls)
+    # remove has no plan: it looks in every namespace (the instance is in cnf, the VIM's
+    # namespace is other) and deletes where the objects are
+    lists = [c.path for c in rec.calls if c.method == "GET"]
+    assert "/apis/apps/v1/deployments" in lists and "/api/v1/pods" in lists
+    assert all("/namespaces/" not in p for p in lists)
+    assert all(c.path.startswith("/apis/apps/v1/namespaces/cnf/") for c in rec.writes())
     assert result.changed
+
+
+def test_terminate_without_the_right_to_list_the_cluster(plans: dict[str, dict[str, Any]]) -> None:
+    rec = Recorder(forbid_cluster=True)
+    driver = _driver(rec)
+    _live_from(rec, driver, plans["small"], web_pods=2)
+    rec.calls.clear()
+    result = driver.remove(INSTANCE, check_mode=False)
+    # the first cluster-wide list is refused: the VIM's namespace only, and it says so
+    assert rec.calls[0].path == "/api/v1/configmaps"
+    assert all("/namespaces/other/" in c.path for c in rec.calls[1:])
+    assert not result.changed  # nothing of the instance in namespace other
+    assert result.actions == [
+        "warning: cannot list the cluster's namespaces (HTTP 403): looked for the instance "
+        "in namespace other only"
+    ]
 
 
 def test_api_errors_are_vim_errors(plans: dict[str, dict[str, Any]]) -> None:

@@ -3,9 +3,12 @@
 """Plan + manifests -> the desired Kubernetes objects, or one pod per VNFC (pure).
 
 The plan stays the one desired state (docs/plan-format.md): the number of VNFCs of a VDU
-becomes the replicas of the workload the VDU names, ``softwareGeneration`` a pod template
-label, and every object carries the instance and VDU ids (pods also the VNFC id where the
-backend creates them one by one) so discovery needs nothing but labels. Names take the
+becomes the replicas of the workload the VDU names, and every object carries the instance
+and VDU ids (pods also the VNFC id where the backend creates them one by one) so discovery
+needs nothing but labels. ``softwareGeneration`` is a label of each one-by-one pod; it is
+not put on a controller's pod template: a label there would restart every pod of the
+workload when it changes, and a VDU's VNFCs move to other software batch by batch (the
+Kubernetes driver labels each pod it creates instead). Names take the
 plan's ``namePrefix``; references between the package's objects (a pod's ConfigMap,
 Secret or PVC, a StatefulSet's Service) follow the renaming. Nothing here talks to a VIM.
 """
@@ -251,26 +254,18 @@ def _workload(
     out.pop("status", None)
     out["metadata"] = _meta(out, plan, namespace, ids)
     kind = out["kind"]
-    generations = sorted(
-        {str(v["softwareGeneration"]) for v in vnfcs if v.get("softwareGeneration")}
-    )
     if kind == "Pod":
         if len(vnfcs) > 1:
             raise PlanError(
                 f"VDU {vdu_id}: a Pod workload runs at most one VNFC, the plan asks {len(vnfcs)}"
             )
         out["metadata"]["labels"][LABEL_VNFC] = str(vnfcs[0]["id"])
-        if generations:
-            out["metadata"]["labels"][LABEL_GENERATION] = generations[-1]
         _rename_pod_refs(out.setdefault("spec", {}), renames)
         return out
     spec = out["spec"]
     template = spec["template"]
     tmeta = template.setdefault("metadata", {})
     tmeta["labels"] = {**(tmeta.get("labels") or {}), **ids}
-    if generations:
-        # a package change updates every VNFC of a VDU to one generation
-        tmeta["labels"][LABEL_GENERATION] = generations[-1]
     selector = spec.setdefault("selector", {})
     selector["matchLabels"] = {**(selector.get("matchLabels") or {}), **ids}
     if kind != "DaemonSet":  # a DaemonSet runs one pod per node, whatever the plan says

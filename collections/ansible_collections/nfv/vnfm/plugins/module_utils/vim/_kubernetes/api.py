@@ -35,6 +35,14 @@ APPLY = "application/apply-patch+yaml"  # JSON is YAML: the body is JSON
 MERGE = "application/merge-patch+json"
 
 
+class ApiError(VimError):
+    """An error answer of the API server (``status``: its HTTP status)."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 class Api:
     """Namespaced REST calls over ``kubernetes.client.ApiClient``."""
 
@@ -91,7 +99,9 @@ class Api:
         if status == 404 and missing_ok:
             return None
         if not 200 <= status < 300:
-            raise VimError(f"Kubernetes API {method} {path}: HTTP {status}: {_message(raw)}")
+            raise ApiError(
+                f"Kubernetes API {method} {path}: HTTP {status}: {_message(raw)}", status
+            )
         if not raw:
             return {}
         try:
@@ -101,6 +111,19 @@ class Api:
         return decoded if isinstance(decoded, dict) else {}
 
     # -- the calls the driver makes --------------------------------------------------------------
+    def list_all(self, kind: str, selector: str) -> list[dict[str, Any]]:
+        """The labelled objects of every namespace (a cluster-wide list; needs that right)."""
+        if kind not in RESOURCES:
+            raise VimError(f"the Kubernetes VIM does not manage {kind} objects")
+        group, plural = RESOURCES[kind]
+        answer = self.request("GET", f"{group}/{plural}", query={"labelSelector": selector}) or {}
+        out = []
+        for item in answer.get("items") or []:
+            if isinstance(item, dict):
+                item.setdefault("kind", kind)
+                out.append(item)
+        return out
+
     def list(self, kind: str, selector: str) -> list[dict[str, Any]]:
         answer = self.request("GET", self.path(kind), query={"labelSelector": selector}) or {}
         items = answer.get("items") or []
@@ -110,6 +133,19 @@ class Api:
                 item.setdefault("kind", kind)  # list items carry no kind
                 out.append(item)
         return out
+
+    def label(self, kind: str, name: str, labels: dict[str, str]) -> dict[str, Any]:
+        """Set labels of one object (a merge patch: the other labels stay)."""
+        return (
+            self.request(
+                "PATCH",
+                self.path(kind, name),
+                query={"fieldManager": FIELD_MANAGER},
+                body={"metadata": {"labels": labels}},
+                content_type=MERGE,
+            )
+            or {}
+        )
 
     def get(self, kind: str, name: str) -> dict[str, Any] | None:
         return self.request("GET", self.path(kind, name), missing_ok=True)

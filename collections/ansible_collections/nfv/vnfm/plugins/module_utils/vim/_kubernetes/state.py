@@ -7,6 +7,12 @@ handled kinds labelled with the instance id, found by label selector alone. A VN
 pod: a StatefulSet's pod by its ordinal (``<vdu>-<ordinal>``), a Pod workload's pod as
 index 0, the pods of a Deployment, ReplicaSet or DaemonSet by position (oldest first)
 against the plan's VNFC indexes, since their names are the controller's.
+
+What the driver records of a VNFC goes into its pod's labels (a pod's labels can change,
+its template's cannot without restarting every pod): the software generation it runs
+(once its package-change batch completed) and the digest of the heal token of the
+reconcile that created it. A workload stopped by operate keeps its VNFC count in an
+annotation, so discovery still reports its VNFCs (powerState ``off``).
 """
 
 from __future__ import annotations
@@ -20,10 +26,17 @@ from ansible_collections.nfv.vnfm.plugins.module_utils.cnf.render import (
     LABEL_INSTANCE,
     LABEL_VDU,
 )
+from ansible_collections.nfv.vnfm.plugins.module_utils.vim import vnfc_marks
 from ansible_collections.nfv.vnfm.plugins.module_utils.vim._kubernetes.api import (
     RESOURCES,
     SCALABLE,
 )
+
+LABEL_TOKEN = "vnfm.etsi.org/heal-token"
+# on a workload that operate stopped (scaled to 0): how many VNFCs it had
+ANNOTATION_STOPPED = "vnfm.etsi.org/stopped-replicas"
+# workloads whose template change never restarts a pod by itself (the driver's OnDelete)
+ON_DELETE = ("StatefulSet", "DaemonSet", "ReplicaSet")
 
 WORKLOADS = ("Deployment", "StatefulSet", "ReplicaSet", "DaemonSet", "Pod")
 # deletion order: workloads before what their pods use
@@ -52,9 +65,19 @@ class Desired:
     workloads: dict[str, dict[str, Any]] = field(
         default_factory=dict
     )  # VDU id -> rendered workload
+    stopped: set[str] = field(default_factory=set)  # VDUs operated STOPPED (0 replicas)
+    token: str | None = None  # digest of the reconcile's heal token
+    warnings: list[str] = field(default_factory=list)
 
     def replicas(self, vdu_id: str) -> int:
-        return len(self.vnfcs.get(vdu_id, []))
+        return 0 if vdu_id in self.stopped else len(self.vnfcs.get(vdu_id, []))
+
+    def generation(self, vnfc_id: str) -> str | None:
+        for vnfcs in self.vnfcs.values():
+            for v in vnfcs:
+                if str(v["id"]) == vnfc_id:
+                    return vnfc_marks.check_generation(v.get("softwareGeneration"), vnfc_id)
+        return None
 
 
 @dataclass
@@ -85,6 +108,7 @@ class Changes:
     delete: list[tuple[str, str]] = field(default_factory=list)
     heal: list[str] = field(default_factory=list)  # pod names to delete (replaced by controllers)
     recreate: list[dict[str, Any]] = field(default_factory=list)  # bare Pods to create again
+    label: list[tuple[str, dict[str, str]]] = field(default_factory=list)  # pod name, labels
     actions: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -161,8 +185,29 @@ def compute_changes(
     heal: list[str] | None = None,
 ) -> Changes:
     """What the plan changes: ``dry_run(obj)`` returns the object as the server would
-    hold it after applying ``obj`` (server-side apply, dry run)."""
-    ch = Changes()
+    hold it after applying ``obj`` (server-side apply, dry run).
+
+    Pods move to another template only where the reconcile heals them (the batches of a
+    package change, docs/operations.md): a StatefulSet's, DaemonSet's or ReplicaSet's
+    template change restarts nothing by itself (OnDelete), the healed pods are deleted
+    and come back from the new template. A Deployment cannot do that: its template
+    changes only in a reconcile that heals some of its VNFCs, and then its controller
+    replaces all its pods, as many at a time as the batch holds.
+    """
+    ch = Changes(warnings=list(desired.warnings))
+    planned = {str(v["id"]) for vnfcs in desired.vnfcs.values() for v in vnfcs}
+    targets = vnfc_marks.heal_targets(heal, planned)
+    pods_of = {vdu: vnfc_pods(desired, obs, vdu) for vdu in desired.vnfcs}
+    # healed VNFCs whose pod this operation (heal token) has not replaced yet
+    batch = {
+        vnfc_id
+        for vnfc_id in targets
+        if not vnfc_marks.made_by(
+            desired.token,
+            _labels(pods_of.get(_vdu_of(vnfc_id), {}).get(vnfc_id, {})).get(LABEL_TOKEN),
+        )
+    }
+    rolled: set[str] = set()  # VDUs whose Deployment rolls out in this reconcile
     wanted = {(o["kind"], o["metadata"]["name"]) for o in desired.objects}
     for obj in desired.objects:
         key = (obj["kind"], obj["metadata"]["name"])
@@ -178,9 +223,36 @@ def compute_changes(
                 ch.scale.append((key[0], key[1], want))
                 ch.actions.append(f"scale {key[0]} {key[1]} from {have} to {want}")
         after = dry_run(obj)
-        if _spec_changed(live, after):
-            ch.apply.append(obj)
-            ch.actions.append(f"update {key[0]} {key[1]}")
+        if not _spec_changed(live, after):
+            continue
+        vdu_id = _labels(obj).get(LABEL_VDU, "")
+        if _pods_change(live, after):
+            if key[0] == "Pod":
+                if f"{vdu_id}-0" not in batch:
+                    ch.warnings.append(
+                        f"Pod {key[1]}: the package's pod differs from the running one; it is "
+                        "replaced only by a heal or in its batch of a package change"
+                    )
+                continue  # a pod's spec cannot change: the heal below recreates it
+            if key[0] == "Deployment":
+                mine = sorted(v for v in batch if _vdu_of(v) == vdu_id)
+                if not mine:
+                    ch.warnings.append(
+                        f"Deployment {key[1]}: the package's pod template differs from the "
+                        "running one; left as it is: its pods move to other software only "
+                        "in the batches of a package change"
+                    )
+                    continue
+                obj = rolling_deployment(obj, len(mine))
+                rolled.add(vdu_id)
+                ch.warnings.append(
+                    f"Deployment {key[1]}: its controller replaces all its pods in this "
+                    f"batch, {len(mine)} at a time (maxUnavailable {len(mine)}, maxSurge 0); "
+                    "the package's steps run around this batch only (a StatefulSet is "
+                    "replaced batch by batch)"
+                )
+        ch.apply.append(obj)
+        ch.actions.append(f"update {key[0]} {key[1]}")
     for key, live in sorted(
         obs.objects.items(), key=lambda kv: (DELETE_ORDER.get(kv[0][0], 99), kv[0][1])
     ):
@@ -190,21 +262,65 @@ def compute_changes(
             continue  # a controller's pod goes with its controller
         ch.delete.append(key)
         ch.actions.append(f"delete {key[0]} {key[1]}")
-    for vnfc_id in heal or []:
-        vdu_id = vnfc_id.rsplit("-", 1)[0]
-        pod = vnfc_pods(desired, obs, vdu_id).get(vnfc_id)
+    for vnfc_id in sorted(targets):
+        vdu_id = _vdu_of(vnfc_id)
+        pod = pods_of.get(vdu_id, {}).get(vnfc_id)
         if pod is None:
             continue  # missing: the controller (or the create above) brings it back
         name = pod["metadata"]["name"]
+        if vnfc_id not in batch:
+            continue  # this operation already replaced it (a retry leaves it)
+        if vdu_id in rolled:
+            ch.actions.append(f"heal VNFC {vnfc_id}: pod {name} replaced by the rollout")
+            continue
         if desired.workloads.get(vdu_id, {}).get("kind") == "Pod":
             ch.recreate.append(desired.workloads[vdu_id])
         ch.heal.append(name)
         ch.actions.append(f"heal VNFC {vnfc_id}: replace pod {name}")
+    if desired.token:
+        # the last step of a batch: the pods this operation made take the plan's generation
+        for _vdu, named in sorted(pods_of.items()):
+            for vnfc_id, pod in sorted(named.items()):
+                gen = desired.generation(vnfc_id)
+                recorded = _labels(pod).get(LABEL_GENERATION)
+                made = vnfc_marks.made_by(desired.token, _labels(pod).get(LABEL_TOKEN))
+                if made and gen and gen != recorded and vnfc_id not in batch:
+                    ch.label.append((pod["metadata"]["name"], {LABEL_GENERATION: gen}))
+                    ch.actions.append(
+                        f"record software generation {gen} of pod {pod['metadata']['name']} "
+                        f"(was {recorded or 'unknown'})"
+                    )
     if any(o["kind"] == "DaemonSet" for o in desired.objects):
         ch.warnings.append(
             "a DaemonSet runs one pod per node: its VNFC count is the cluster's, not the plan's"
         )
     return ch
+
+
+def rolling_deployment(obj: dict[str, Any], batch: int) -> dict[str, Any]:
+    """The Deployment, replacing ``batch`` pods at a time and never more pods than planned."""
+    out = dict(obj)
+    out["spec"] = {
+        **obj["spec"],
+        "strategy": {
+            "type": "RollingUpdate",
+            "rollingUpdate": {"maxSurge": 0, "maxUnavailable": batch},
+        },
+    }
+    return out
+
+
+def _vdu_of(vnfc_id: str) -> str:
+    return vnfc_id.rsplit("-", 1)[0]
+
+
+def _pods_change(live: dict[str, Any], after: dict[str, Any]) -> bool:
+    """Whether applying changes what the pods run (a bare Pod's spec, a controller's template)."""
+    if live.get("kind") == "Pod":
+        return bool(live.get("spec") != after.get("spec"))
+    return bool(
+        (live.get("spec") or {}).get("template") != (after.get("spec") or {}).get("template")
+    )
 
 
 def _spec_changed(live: dict[str, Any], after: dict[str, Any]) -> bool:
@@ -290,8 +406,10 @@ def workload_not_ready(live: dict[str, Any], replicas: int) -> str | None:
         partition = int(strategy.get("partition") or 0)
         if ready < replicas or int(status.get("replicas") or 0) != replicas:
             return f"{ready}/{replicas} pods ready"
+        on_delete = (spec.get("updateStrategy") or {}).get("type") == "OnDelete"
         if (
             partition == 0
+            and not on_delete
             and status.get("updateRevision")
             and status.get("currentRevision") != status.get("updateRevision")
         ):
@@ -316,20 +434,13 @@ def build_resources(conn_id: str, desired: Desired | None, obs: Observed) -> dic
         }
         if labels.get(LABEL_GENERATION):
             metadata["softwareGeneration"] = labels[LABEL_GENERATION]
-        vnfc_info.append(
-            {
-                "id": vnfc_id,
-                "vduId": vdu_id,
-                "computeResource": {
-                    "vimConnectionId": conn_id,
-                    "resourceId": pod["metadata"]["name"],
-                    "vimLevelResourceType": POD_RESOURCE_TYPE,
-                },
-                "storageResourceIds": [],
-                "vnfcCpInfo": [],
-                "metadata": metadata,
-            }
-        )
+        vnfc_info.append(_vnfc(conn_id, vnfc_id, vdu_id, pod["metadata"]["name"], metadata))
+    for vnfc_id, vdu_id, resource_id, generation in stopped_vnfcs(obs, desired):
+        metadata = {"powerState": "off", "phase": "Stopped"}
+        if generation:
+            metadata["softwareGeneration"] = generation
+        vnfc_info.append(_vnfc(conn_id, vnfc_id, vdu_id, resource_id, metadata))
+    vnfc_info.sort(key=lambda v: str(v["id"]))
     storage = [
         {
             "id": name,
@@ -349,6 +460,50 @@ def build_resources(conn_id: str, desired: Desired | None, obs: Observed) -> dic
         "virtualStorageResourceInfo": storage,
         "extCpInfo": [],
     }
+
+
+def _vnfc(
+    conn_id: str, vnfc_id: str, vdu_id: str, resource_id: str, metadata: dict[str, Any]
+) -> dict[str, Any]:
+    return {
+        "id": vnfc_id,
+        "vduId": vdu_id,
+        "computeResource": {
+            "vimConnectionId": conn_id,
+            "resourceId": resource_id,
+            "vimLevelResourceType": POD_RESOURCE_TYPE,
+        },
+        "storageResourceIds": [],
+        "vnfcCpInfo": [],
+        "metadata": metadata,
+    }
+
+
+def stopped_vnfcs(obs: Observed, desired: Desired | None) -> list[tuple[str, str, str, str | None]]:
+    """(VNFC id, VDU id, pod name, generation) of the VNFCs of workloads operate stopped.
+
+    Their count is the workload's annotation (its replicas are 0); a StatefulSet's pod
+    name is known by ordinal, another controller's is not (the workload's name stands in).
+    """
+    out: list[tuple[str, str, str, str | None]] = []
+    for (kind, name), live in sorted(obs.objects.items()):
+        raw = ((live.get("metadata") or {}).get("annotations") or {}).get(ANNOTATION_STOPPED)
+        vdu_id = _labels(live).get(LABEL_VDU)
+        if kind not in SCALABLE or raw is None or not vdu_id or obs.live_pods(vdu_id):
+            continue
+        try:
+            count = max(0, min(int(raw), 10000))
+        except ValueError:
+            continue  # not ours to trust: the VDU reports no VNFC
+        planned = (desired.vnfcs.get(vdu_id) if desired else None) or []
+        ids = [(str(v["id"]), int(v["index"])) for v in planned] or [
+            (f"{vdu_id}-{i}", i) for i in range(count)
+        ]
+        for vnfc_id, index in ids:
+            pod = f"{name}-{index}" if kind == "StatefulSet" else name
+            gen = desired.generation(vnfc_id) if desired else None
+            out.append((vnfc_id, vdu_id, pod, gen))
+    return out
 
 
 def summary(obs: Observed) -> dict[str, Any]:
@@ -374,6 +529,9 @@ def instance_selector(inst: str) -> str:
 
 
 __all__ = [
+    "ANNOTATION_STOPPED",
+    "LABEL_TOKEN",
+    "ON_DELETE",
     "RESOURCES",
     "Changes",
     "Desired",
