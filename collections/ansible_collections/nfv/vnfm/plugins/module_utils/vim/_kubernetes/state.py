@@ -35,8 +35,6 @@ from ansible_collections.nfv.vnfm.plugins.module_utils.vim._kubernetes.api impor
 LABEL_TOKEN = "vnfm.etsi.org/heal-token"
 # on a workload that operate stopped (scaled to 0): how many VNFCs it had
 ANNOTATION_STOPPED = "vnfm.etsi.org/stopped-replicas"
-# workloads whose template change never restarts a pod by itself (the driver's OnDelete)
-ON_DELETE = ("StatefulSet", "DaemonSet", "ReplicaSet")
 
 WORKLOADS = ("Deployment", "StatefulSet", "ReplicaSet", "DaemonSet", "Pod")
 # deletion order: workloads before what their pods use
@@ -531,7 +529,6 @@ def instance_selector(inst: str) -> str:
 __all__ = [
     "ANNOTATION_STOPPED",
     "LABEL_TOKEN",
-    "ON_DELETE",
     "RESOURCES",
     "Changes",
     "Desired",
