@@ -420,3 +420,32 @@ def test_multus_attachments(tmp_path: Path) -> None:
     )
     with pytest.raises(VimError, match="multus must be true or false, got 'yes'"):
         driver_for(Recorder(), package, multus="yes").reconcile(plan, heal=[], check_mode=False)
+
+
+def test_operate_stop_type_shortens_the_pods_grace(
+    running: tuple[Recorder, KubernetesDriver, dict[str, Any]],
+) -> None:
+    rec, driver, small = running
+    rec.live["pods"] = [pod(f"{PREFIX}-web-abc{i}", "web", f"uid-web-{i}") for i in range(2)]
+    forceful = operate(small, {"changeStateTo": "STOPPED", "stopType": "FORCEFUL"})
+    driver.reconcile(forceful, heal=[], check_mode=False)
+    # scaled to 0 first, then the running pods are deleted with no grace
+    writes = [(tail(c), (c.body or {}).get("gracePeriodSeconds")) for c in rec.writes()]
+    assert writes[:2] == [
+        (("PATCH", f"deployments/{PREFIX}-lb/scale"), None),
+        (("PATCH", f"deployments/{PREFIX}-web/scale"), None),
+    ]
+    assert writes[-2:] == [
+        (("DELETE", f"pods/{PREFIX}-web-abc0"), 0),
+        (("DELETE", f"pods/{PREFIX}-web-abc1"), 0),
+    ]
+    rec.calls.clear()
+    graceful = operate(
+        small, {"changeStateTo": "STOPPED", "stopType": "GRACEFUL", "gracefulStopTimeout": 3}
+    )
+    driver.reconcile(graceful, heal=[], check_mode=False)
+    assert {c.body["gracePeriodSeconds"] for c in rec.writes() if c.method == "DELETE"} == {3}
+    # without a timeout a graceful stop leaves the pods their own grace period
+    rec.calls.clear()
+    driver.reconcile(operate(small, {"changeStateTo": "STOPPED"}), heal=[], check_mode=False)
+    assert [c for c in rec.writes() if c.method == "DELETE"] == []

@@ -19,7 +19,9 @@
   software generation as labels;
 * operate: a pod cannot be stopped, so a VDU whose VNFCs are all ``off`` is scaled to 0
   and its workload keeps the VNFC count in an annotation (discovery reports the VNFCs
-  ``off``); start scales it back to the plan's count; one VNFC of several is refused;
+  ``off``); a FORCEFUL stop (or a GRACEFUL one with a timeout) then deletes their pods
+  with that grace; start scales it back to the plan's count; one VNFC of several is
+  refused;
 * CPs: with the VIM option ``multus`` the pods join the CPs' networks through Multus'
   ``k8s.v1.cni.cncf.io/networks`` annotation (a bare Pod with the plan's IP and MAC);
   otherwise pods take the cluster network's addresses (warned about);
@@ -38,6 +40,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -166,6 +169,8 @@ class KubernetesDriver(ReconcilingDriver[Desired, Observed, Changes]):
             api.apply(obj)
         for name, labels in changes.label:
             api.label("Pod", name, labels)
+        for name, grace in changes.stop:  # after the scale to 0: shortens the pods' grace
+            api.delete("Pod", name, grace_seconds=grace)
         pods = {p["metadata"]["name"]: p for p in obs.pods}
         for name in changes.heal:
             uid = pods.get(name, {}).get("metadata", {}).get("uid")
@@ -340,7 +345,38 @@ class KubernetesDriver(ReconcilingDriver[Desired, Observed, Changes]):
             if obj["kind"] in WORKLOAD_KINDS:
                 self._shape(plan, obj, by_vdu, stopped, warnings)
         self._last_namespace = namespace
-        return Desired(namespace, objects, by_vdu, workloads, stopped, warnings=warnings)
+        return Desired(
+            namespace,
+            objects,
+            by_vdu,
+            workloads,
+            stopped,
+            stop_grace=self._stop_grace(plan) if stopped else None,
+            warnings=warnings,
+        )
+
+    @staticmethod
+    def _stop_grace(plan: dict[str, Any]) -> int | None:
+        """Seconds the pods of a stopped VDU get: 0 for a FORCEFUL stop, the request's
+        gracefulStopTimeout for a GRACEFUL one (kept in the plan's inputs), else None
+        (their own terminationGracePeriodSeconds)."""
+        inputs = plan.get("inputs") or {}
+        if not isinstance(inputs, dict):
+            raise VimError("plan: 'inputs' must be a mapping")
+        stop_type = inputs.get("stopType") or "GRACEFUL"
+        if stop_type not in ("GRACEFUL", "FORCEFUL"):
+            raise VimError(f"plan: inputs.stopType must be GRACEFUL or FORCEFUL, got {stop_type!r}")
+        if stop_type == "FORCEFUL":
+            return 0
+        timeout = inputs.get("gracefulStopTimeout")
+        if timeout is None:
+            return None
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout < 0:
+            raise VimError(
+                "plan: inputs.gracefulStopTimeout must be a number of seconds >= 0, "
+                f"got {timeout!r}"
+            )
+        return math.ceil(timeout)
 
     @staticmethod
     def _stopped(by_vdu: dict[str, list[dict[str, Any]]]) -> set[str]:

@@ -65,6 +65,7 @@ class Desired:
     )  # VDU id -> rendered workload
     stopped: set[str] = field(default_factory=set)  # VDUs operated STOPPED (0 replicas)
     token: str | None = None  # digest of the reconcile's heal token
+    stop_grace: int | None = None  # seconds a stopped VDU's pods get (None: their own)
     warnings: list[str] = field(default_factory=list)
 
     def replicas(self, vdu_id: str) -> int:
@@ -107,6 +108,7 @@ class Changes:
     heal: list[str] = field(default_factory=list)  # pod names to delete (replaced by controllers)
     recreate: list[dict[str, Any]] = field(default_factory=list)  # bare Pods to create again
     label: list[tuple[str, dict[str, str]]] = field(default_factory=list)  # pod name, labels
+    stop: list[tuple[str, int]] = field(default_factory=list)  # pod name, grace seconds
     actions: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -275,6 +277,14 @@ def compute_changes(
             ch.recreate.append(desired.workloads[vdu_id])
         ch.heal.append(name)
         ch.actions.append(f"heal VNFC {vnfc_id}: replace pod {name}")
+    if desired.stop_grace is not None:
+        # operate's stopType/gracefulStopTimeout: the stopped VDUs' pods get no more time
+        for vdu_id in sorted(desired.stopped):
+            for p in obs.live_pods(vdu_id):
+                ch.stop.append((p["metadata"]["name"], desired.stop_grace))
+                ch.actions.append(
+                    f"stop pod {p['metadata']['name']} (grace {desired.stop_grace} s)"
+                )
     if desired.token:
         # the last step of a batch: the pods this operation made take the plan's generation
         for _vdu, named in sorted(pods_of.items()):
