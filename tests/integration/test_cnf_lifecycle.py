@@ -12,7 +12,8 @@ ansible-runner: instantiate (level small), HTTP from the host through the LB rea
 every web; a second reconcile of the recorded plan changes nothing; scale out then in,
 with the exact pod names each time (scale in removes the highest index); a pod deleted
 by hand is reported by ``vnfm sync`` (VNFC_MISSING) and healed by ``vnfm heal`` under its
-own name; terminate leaves nothing (no pod, container, network or volume). What exists
+own name; the whole VNF stopped (no pod runs, every VNFC off) and started again (HTTP
+through the LB); terminate leaves nothing (no pod, container, network or volume). What exists
 is read from the backend itself (``podman ... --format json``, the Kubernetes API), not
 from the driver's discovery.
 """
@@ -247,6 +248,10 @@ def ext_addresses(doc: dict[str, Any]) -> list[str]:
     return out
 
 
+def vnfc_infos(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    return list((doc.get("instantiatedVnfInfo") or {}).get("vnfcResourceInfo", []))
+
+
 def vnfcs(doc: dict[str, Any]) -> dict[str, str]:
     """VNFC id -> its pod (computeResource.resourceId), from the instance record."""
     info = (doc.get("instantiatedVnfInfo") or {}).get("vnfcResourceInfo", [])
@@ -368,6 +373,20 @@ def test_cnf_lifecycle(lifecycle: Lifecycle, backend: Backend) -> None:
         report = json.loads(lc.cli_ok("sync", inst, "--format", "json"))
         assert report["instances"][0]["drifts"] == []
         step("heal")
+
+        # operate the whole VNF: podman stops its pods, Kubernetes scales its workloads
+        # to 0; either way no pod runs, every VNFC is off, and starting serves again
+        lc.cli_ok("operate", inst, "--state", "STOPPED", "-q")
+        doc = lc.show(inst)
+        assert {v["metadata"]["powerState"] for v in vnfc_infos(doc)} == {"off"}
+        assert sorted(vnfcs(doc)) == ["lb-0", "web-0", "web-1"]
+        assert [p for p, state in backend.pods(inst).items() if state == "Running"] == []
+        lc.cli_ok("operate", inst, "--state", "STARTED", "-q")
+        doc = lc.show(inst)
+        assert {v["metadata"]["powerState"] for v in vnfc_infos(doc)} == {"on"}
+        assert sorted(backend.pods(inst)) == sorted(vnfcs(doc).values())
+        assert_serves(address, webs_of(doc))
+        step("stop and start")
 
         lc.cli_ok("terminate", inst, "-q")
         assert wait_until(lambda: not backend.leftovers(inst), 30), backend.leftovers(inst)
