@@ -36,9 +36,10 @@ from sqlalchemy import insert  # noqa: E402
 from tests.api.server import make_server  # noqa: E402
 from vnfm_runner import records  # noqa: E402
 from vnfm_runner.bootstrap import open_store  # noqa: E402
+from vnfm_runner.domain.records import VnfPackageRecord  # noqa: E402
 from vnfm_runner.settings import Settings  # noqa: E402
 from vnfm_runner.store.db import now  # noqa: E402
-from vnfm_runner.store.tables import InstanceRow, OperationRow, PackageRow  # noqa: E402
+from vnfm_runner.store.tables import InstanceRow, OperationRow  # noqa: E402
 
 SUMMARY = {
     "vnfdId": "bench-vnfd",
@@ -54,7 +55,7 @@ def fill(home: Path, count: int) -> float:
     started = time.perf_counter()
     pkg_id = str(uuid.uuid4())
     store.add_package(
-        PackageRow(
+        VnfPackageRecord(
             id=pkg_id,
             vnfd_id="bench-vnfd",
             path=str(home / "none"),

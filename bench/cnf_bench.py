@@ -250,7 +250,7 @@ def main() -> int:
     home = Path(tempfile.mkdtemp(prefix="vnfm-cnfbench-"))
     best: dict[str, dict[str, float]] = {"local": {}, "podman": {}}
     try:
-        svc = Vnfm(Settings(home=home))
+        svc = Vnfm.open(Settings(home=home), recover=False)
         svc.vims.add(name=PODMAN_VIM, vim_type="podman")
         vm = svc.onboard(EXAMPLES_DIR / "webfarm").vnfd_id
         cnf = svc.onboard(EXAMPLES_DIR / "webfarm-cnf").vnfd_id

@@ -1,7 +1,7 @@
 """Benchmark of the engine: operations per minute with 1, 4 and 8 workers, and its overhead.
 
 Through the service layer with a worker pool, as a server runs it:
-``Vnfm(settings, submit=...)`` where ``submit(op_id, mode)`` hands
+``Vnfm.open(settings, submit=...)`` where ``submit(op_id, mode)`` hands
 ``Vnfm.execute`` to a ``ThreadPoolExecutor`` of W workers. W webfarm instances
 (instantiated once, at level 0: lb-0 + web-0) each run ``--ops`` operations one
 after the other (``MODIFY_INFO`` by default, or ``HEAL`` of web-0), all W
@@ -133,7 +133,7 @@ def request_for(op: str, i: int) -> tuple[str, dict[str, Any]]:
 
 def run_batch(settings: Settings, instances: list[str], workers: int, ops: int, op: str) -> Row:
     pool = Pool(workers)
-    svc = Vnfm(settings, submit=pool.submit)
+    svc = Vnfm.open(settings, submit=pool.submit, recover=False)
     pool.svc = svc
     mine = instances[:workers]
     done: dict[str, int] = dict.fromkeys(mine, 0)
@@ -190,7 +190,7 @@ def main() -> int:
     rows: list[Row] = []
     try:
         setup_pool = Pool(max(counts))
-        svc = Vnfm(settings, submit=setup_pool.submit)
+        svc = Vnfm.open(settings, submit=setup_pool.submit, recover=False)
         setup_pool.svc = svc
         vnfd_id = svc.onboard(EXAMPLES_DIR / "webfarm").vnfd_id
         instances = [

@@ -217,7 +217,7 @@ def main() -> int:
     home = Path(tempfile.mkdtemp(prefix="vnfm-bench-"))
     results: list[OpTiming] = []
     try:
-        svc = Vnfm(Settings(home=home))
+        svc = Vnfm.open(Settings(home=home), recover=False)
         vnfd_id = svc.onboard(EXAMPLES_DIR / "webfarm").vnfd_id
         for webs in counts:
             best: dict[str, OpTiming] = {}

@@ -436,9 +436,12 @@ def main() -> int:
     home = Path(tempfile.mkdtemp(prefix="vnfm-opbench-"))
     best: dict[str, Timing] = {}
     try:
-        svc = Vnfm(Settings(home=home))
+        svc = Vnfm.open(Settings(home=home), recover=False)
         vnfd_id = svc.onboard(EXAMPLES_DIR / "webfarm").vnfd_id
-        services = {"warm": svc, "cold": Vnfm(Settings(home=home, warm_interpreters=False))}
+        services = {
+            "warm": svc,
+            "cold": Vnfm.open(Settings(home=home, warm_interpreters=False), recover=False),
+        }
         floors = {mode: playbook_floor(home, warm=mode == "warm") for mode in services}
         best_ops: dict[str, dict[str, tuple[str, float, dict[str, Any]]]] = {"warm": {}, "cold": {}}
         for _ in range(max(1, args.repeat)):

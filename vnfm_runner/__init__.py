@@ -8,7 +8,7 @@ the wheel carries the collection (``vnfm_runner.paths``).
 For an NFVO that embeds the VNFM::
 
     from vnfm_runner import Settings, Vnfm
-    vnfm = Vnfm(Settings())
+    vnfm = Vnfm.open(Settings())
 """
 
 from importlib.metadata import version

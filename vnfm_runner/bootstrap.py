@@ -1,6 +1,6 @@
 """The composition root: where the real pieces are made and wired together, once.
 
-Constructors elsewhere only connect and remember (``Store(url)``, ``Vnfm(...)``):
+Constructors elsewhere only connect and remember (``Store(url)``, ``Vnfm(settings, store)``):
 what changes the world happens here, as explicit steps an entry point takes —
 the schema brought to head (``store/migrate.py``), the notification journal
 installed on the store's sessions (``notify/journal.py``), the ports of the

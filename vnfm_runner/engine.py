@@ -30,8 +30,8 @@ from types import TracebackType
 from typing import Protocol
 
 from vnfm_runner.domain import OperationState
+from vnfm_runner.domain.records import VnfLcmOpOccRecord
 from vnfm_runner.errors import LcmError
-from vnfm_runner.store.tables import OperationRow
 
 LEASE_TTL = timedelta(seconds=20)  # the default of the lease_ttl setting
 ENGINE_ID = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -51,7 +51,7 @@ class LeaseStore(Protocol):
 
     def release_lease(self, op_id: str, engine_id: str) -> None: ...
 
-    def expired_operations(self) -> list[OperationRow]: ...
+    def expired_operations(self) -> list[VnfLcmOpOccRecord]: ...
 
     def cancel_mode(self, op_id: str) -> str | None: ...
 

@@ -130,7 +130,7 @@ class Server:
         from vnfm_runner.lcm import Vnfm
         from vnfm_runner.settings import Settings
 
-        return Vnfm(Settings(home=self.home))
+        return Vnfm.open(Settings(home=self.home), recover=False)
 
 
 def make_server(home: Path, **settings: str) -> Server:

@@ -77,8 +77,9 @@ def create_instance(c: httpx.Client, vnfd_id: str, name: str = "api-test") -> st
 def insert_operation(server: Server, instance_id: str, state: str, **fields: Any) -> str:
     """An LcmOpOcc put straight into the store (a state no VIM needs to produce)."""
     from vnfm_runner import records
+    from vnfm_runner.domain import Operation, OperationState
+    from vnfm_runner.domain.records import VnfLcmOpOccRecord
     from vnfm_runner.store.db import now
-    from vnfm_runner.store.tables import OperationRow
 
     store = server.service().store
     op_id = str(uuid.uuid4())
@@ -87,11 +88,11 @@ def insert_operation(server: Server, instance_id: str, state: str, **fields: Any
     )
     doc["operationState"] = state
     store.start_operation(
-        OperationRow(
+        VnfLcmOpOccRecord(
             id=op_id,
             vnf_instance_id=instance_id,
-            operation="SCALE",
-            state=state,
+            operation=Operation.SCALE,
+            state=OperationState(state),
             doc=doc,
             runner_ident=None,
             artifacts_dir=None,

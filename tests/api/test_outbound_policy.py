@@ -485,8 +485,9 @@ def test_a_refused_nfvo_is_never_asked(tmp_path: Path, trap: Trap) -> None:
 
 
 def test_an_operation_with_a_refused_nfvo_is_rolled_back(tmp_path: Path, trap: Trap) -> None:
-    service = Vnfm(
-        Settings(home=tmp_path / "home", nfvo_url=trap.url(), outbound_deny=f"{DENIED}/32")
+    service = Vnfm.open(
+        Settings(home=tmp_path / "home", nfvo_url=trap.url(), outbound_deny=f"{DENIED}/32"),
+        recover=False,
     )
     pkg = service.onboard(WEBFARM)
     instance = service.create(vnfd_id=pkg.vnfd_id)

@@ -137,7 +137,7 @@ def test_queued_operations_outlive_the_lease_and_complete(farm: Farm) -> None:
     # engine on the same database (what every `vnfm` command does) recovers too.
     while time.monotonic() - accepted < 4 * TTL:
         time.sleep(0.5)
-    assert Vnfm(Settings(home=farm.server.home), recover_now=False).recover() == []
+    assert Vnfm.open(Settings(home=farm.server.home), recover=False).recover() == []
     time.sleep(TTL)
     assert [farm.state(op) for op in queued] == ["STARTING"] * 3
     assert farm.state(holder) == "PROCESSING"

@@ -22,7 +22,7 @@ QUEUE_ENGINE = f"queue-host:1:{uuid.uuid4().hex[:8]}"  # a server other than thi
 
 @pytest.fixture
 def service(tmp_path: Path) -> Vnfm:
-    return Vnfm(Settings(home=tmp_path))
+    return Vnfm.open(Settings(home=tmp_path), recover=False)
 
 
 def test_admission_is_bounded_and_frees_its_place(service: Vnfm) -> None:
@@ -49,7 +49,9 @@ def test_queued_lease_outlives_its_ttl_then_passes_to_the_worker(service: Vnfm) 
         assert queue.hold(op_id)
     time.sleep(5 * TTL.total_seconds())  # queued for five lease lifetimes
     assert op_id not in {o.id for o in service.store.expired_operations()}
-    assert Vnfm(service.settings).operation(op_id)["operationState"] == "STARTING"
+    assert (
+        Vnfm.open(service.settings, recover=False).operation(op_id)["operationState"] == "STARTING"
+    )
     # another engine cannot take it; the queue's own worker can
     assert not service.store.claim_operation(op_id, "intruder:1:x", TTL)
     with Lease(service.store, op_id, engine_id=QUEUE_ENGINE, ttl=TTL):

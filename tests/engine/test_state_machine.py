@@ -14,11 +14,12 @@ from pathlib import Path
 import pytest
 
 from vnfm_runner import records
+from vnfm_runner.domain import InstantiationState, Operation, OperationState
+from vnfm_runner.domain.records import VnfInstanceRecord, VnfLcmOpOccRecord
 from vnfm_runner.engine import ENGINE_ID
 from vnfm_runner.lcm import LcmError, Vnfm
 from vnfm_runner.settings import Settings
 from vnfm_runner.store.db import now
-from vnfm_runner.store.tables import InstanceRow, OperationRow
 
 STATES = [
     "STARTING",
@@ -33,7 +34,7 @@ STATES = [
 
 @pytest.fixture
 def service(tmp_path: Path) -> Vnfm:
-    return Vnfm(Settings(home=tmp_path))
+    return Vnfm.open(Settings(home=tmp_path), recover=False)
 
 
 def _op(
@@ -42,11 +43,11 @@ def _op(
     """An instance with one operation in ``state``, held by another live engine."""
     instance_id = str(uuid.uuid4())
     service.store.add_instance(
-        InstanceRow(
+        VnfInstanceRecord(
             id=instance_id,
             vnfd_id="v",
             package_id="p",
-            instantiation_state="NOT_INSTANTIATED",
+            instantiation_state=InstantiationState.NOT_INSTANTIATED,
             doc={"id": instance_id},
             desired_state=None,
             vim=None,
@@ -57,11 +58,11 @@ def _op(
     doc = records.new_operation(op_id=op_id, instance_id=instance_id, operation="SCALE", params={})
     doc["operationState"] = state
     service.store.start_operation(
-        OperationRow(
+        VnfLcmOpOccRecord(
             id=op_id,
             vnf_instance_id=instance_id,
-            operation="SCALE",
-            state=state,
+            operation=Operation.SCALE,
+            state=OperationState(state),
             doc=doc,
             runner_ident=None,
             artifacts_dir=None,
@@ -141,7 +142,7 @@ def test_bad_cancel_mode_is_a_bad_request(service: Vnfm) -> None:
 def test_an_operation_whose_engine_died_is_recovered(
     tmp_path: Path, state: str, after: str
 ) -> None:
-    service = Vnfm(Settings(home=tmp_path))
+    service = Vnfm.open(Settings(home=tmp_path), recover=False)
     op_id = _op(service, state, engine="gone-host:99999:dead", lease_s=-1)  # lease already expired
     recovered = Vnfm.open(Settings(home=tmp_path))  # any later command recovers it
     doc = recovered.operation(op_id)

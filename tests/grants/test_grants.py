@@ -90,7 +90,7 @@ def test_without_nfvo_the_grant_is_automatic(tmp_path: Path) -> None:
 
 def test_refused_instantiation_is_rolled_back_and_changes_nothing(tmp_path: Path) -> None:
     with NfvoServer("refuse") as nfvo:
-        service = Vnfm(_settings(tmp_path, nfvo.url))
+        service = Vnfm.open(_settings(tmp_path, nfvo.url), recover=False)
         pkg = service.onboard(WEBFARM)
         instance = service.create(vnfd_id=pkg.vnfd_id)
         op = service.instantiate(instance_id=instance["id"], request={"flavourId": "default"})

@@ -243,7 +243,7 @@ class Lifecycle:
         from vnfm_runner.lcm import Vnfm
         from vnfm_runner.settings import Settings
 
-        return Vnfm(Settings(home=home or self.home))
+        return Vnfm.open(Settings(home=home or self.home), recover=False)
 
     def track(self, instance_id: str) -> str:
         self.instance_ids.add(instance_id)

@@ -487,8 +487,9 @@ def test_demo(lifecycle: Lifecycle) -> None:
 # -- 6. one operation per instance at a time ----------------------------------------------------------
 def test_second_operation_on_busy_instance_is_refused(lifecycle: Lifecycle) -> None:
     from vnfm_runner import records
+    from vnfm_runner.domain import Operation, OperationState
+    from vnfm_runner.domain.records import VnfLcmOpOccRecord
     from vnfm_runner.store.db import BusyError, now
-    from vnfm_runner.store.tables import OperationRow
 
     lc = lifecycle
     # instantiate_end waits while HOLD exists: the checks run while the operation is surely busy,
@@ -531,11 +532,11 @@ def test_second_operation_on_busy_instance_is_refused(lifecycle: Lifecycle) -> N
         op_id = str(uuid.uuid4())
         with pytest.raises(BusyError, match=first.id):
             store.start_operation(
-                OperationRow(
+                VnfLcmOpOccRecord(
                     id=op_id,
                     vnf_instance_id=inst,
-                    operation="TERMINATE",
-                    state="STARTING",
+                    operation=Operation.TERMINATE,
+                    state=OperationState.STARTING,
                     doc=records.new_operation(
                         op_id=op_id, instance_id=inst, operation="TERMINATE", params={}
                     ),

@@ -192,7 +192,7 @@ def farm(
     sdk, demo = bed.connect(cloud.admin), bed.connect(cloud.demo)
     one_host = len(list(sdk.compute.hypervisors())) <= 1
     home = tmp_path_factory.mktemp("os-operations") / "vnfm-home"
-    svc = Vnfm(Settings(home=home, default_vim="local"))
+    svc = Vnfm.open(Settings(home=home, default_vim="local"), recover=False)
     add_bed_vim(svc, cloud=cloud.demo, clouds_file=cloud.path, one_host=one_host)
     pkg = svc.onboard(WEBFARM)
     inst = svc.create(vnfd_id=pkg.vnfd_id, name="os-operations")["id"]
@@ -324,7 +324,7 @@ def test_rollback_of_an_interrupted_scale_in(farm: Farm) -> None:
 
     before = farm.snap()
     web2_ips = before.ips("web-2")
-    other = Vnfm(Settings(home=farm.home, default_vim="local"), recover_now=False)
+    other = Vnfm.open(Settings(home=farm.home, default_vim="local"), recover=False)
     result: dict[str, Any] = {}
 
     def scale_in() -> None:

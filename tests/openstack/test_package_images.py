@@ -98,7 +98,7 @@ def test_instantiate_uploads_the_image_the_package_ships(
     image_name = f"vnfm-test-pkg-image-{uuid.uuid4().hex[:8]}"
     assert not list(sdk.image.images(name=image_name))
     pkg_dir, content = _package_with_image(tmp_path, image_name)
-    svc = Vnfm(Settings(home=tmp_path / "vnfm-home", default_vim="local"))
+    svc = Vnfm.open(Settings(home=tmp_path / "vnfm-home", default_vim="local"), recover=False)
     # the web VDUs boot the bed's cirros; lb's image comes from the package
     add_bed_vim(svc, cloud=cloud.demo, clouds_file=cloud.path, one_host=True)
     pkg = svc.onboard(pkg_dir)

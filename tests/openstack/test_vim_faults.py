@@ -253,7 +253,7 @@ def bed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
         through = home / "clouds.yaml"
         through.write_text(yaml.safe_dump({"clouds": {"faulty": demo}}))
         through.chmod(0o600)
-        svc = Vnfm(Settings(home=home / "vnfm-home", default_vim="local"))
+        svc = Vnfm.open(Settings(home=home / "vnfm-home", default_vim="local"), recover=False)
         add_bed_vim(
             svc,
             name="faulty",

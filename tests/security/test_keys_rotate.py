@@ -104,7 +104,7 @@ def test_a_token_key_cut_short_is_never_used(server: Server) -> None:
 # -- sealing ----------------------------------------------------------------------------------------------
 def sealed_everything(home: Path) -> dict[str, Any]:
     """A home with one sealed value of each kind; what each must open to."""
-    svc = Vnfm(Settings(home=home))
+    svc = Vnfm.open(Settings(home=home), recover=False)
     box: SecretBox = svc.vims.box
     svc.vims.add(
         name="os1",
@@ -206,7 +206,7 @@ def test_sealing_rotation_reseals_everything_and_retires_the_old_key(tmp_path: P
 
 def test_sealing_rotation_waits_for_running_operations(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    svc = Vnfm(Settings(home=home))
+    svc = Vnfm.open(Settings(home=home), recover=False)
     instance_id = svc.create(vnfd_id=svc.onboard(WEBFARM).vnfd_id)["id"]
     started = instantiation.begin(  # recorded, not run
         svc.ports,

@@ -202,7 +202,7 @@ def test_no_input_is_ever_templated_through_cli_service_grant_and_vim(
         "softwareImages": [{"vnfdSoftwareImageId": "web", "vimSoftwareImageId": "img-7"}],
     }
     with NfvoServer("sync", assets=granted) as nfvo:
-        svc = Vnfm(Settings(home=lc.home, nfvo_url=nfvo.url, grant_timeout=10))
+        svc = Vnfm.open(Settings(home=lc.home, nfvo_url=nfvo.url, grant_timeout=10), recover=False)
         op = svc.instantiate(
             instance_id=inst,
             request={

@@ -1,4 +1,5 @@
-"""Rows for the store tests (and their worker processes)."""
+"""Records for the store tests (and their worker processes); ``mapping.*_row`` turns one
+into the row a test adds to a session of its own."""
 
 from __future__ import annotations
 
@@ -6,35 +7,43 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
+from vnfm_runner.domain import (
+    InstantiationState,
+    OnboardingState,
+    Operation,
+    OperationState,
+    PackageOperationalState,
+)
+from vnfm_runner.domain.records import VnfInstanceRecord, VnfLcmOpOccRecord, VnfPackageRecord
 from vnfm_runner.store.db import Store, now
-from vnfm_runner.store.tables import InstanceRow, OperationRow, PackageRow, VimRow
+from vnfm_runner.store.tables import VimRow
 
 
-def package(vnfd_id: str = "vnfd-1", **fields: Any) -> PackageRow:
+def package(vnfd_id: str = "vnfd-1", **fields: Any) -> VnfPackageRecord:
     values: dict[str, Any] = {
         "id": str(uuid.uuid4()),
         "vnfd_id": vnfd_id,
         "path": "/packages/p",
         "summary": {"vnfdId": vnfd_id, "flavours": ["default"]},
-        "onboarding_state": "ONBOARDED",
-        "operational_state": "ENABLED",
+        "onboarding_state": OnboardingState.ONBOARDED,
+        "operational_state": PackageOperationalState.ENABLED,
         "created_at": now(),
     }
-    return PackageRow(**{**values, **fields})
+    return VnfPackageRecord(**{**values, **fields})
 
 
-def instance(package_id: str, **fields: Any) -> InstanceRow:
+def instance(package_id: str, **fields: Any) -> VnfInstanceRecord:
     values: dict[str, Any] = {
         "id": str(uuid.uuid4()),
         "vnfd_id": "vnfd-1",
         "package_id": package_id,
-        "instantiation_state": "NOT_INSTANTIATED",
+        "instantiation_state": InstantiationState.NOT_INSTANTIATED,
         "doc": {"id": "x", "instantiationState": "NOT_INSTANTIATED"},
         "desired_state": None,
         "vim": None,
         "created_at": now(),
     }
-    return InstanceRow(**{**values, **fields})
+    return VnfInstanceRecord(**{**values, **fields})
 
 
 def operation(
@@ -42,13 +51,13 @@ def operation(
     state: str = "STARTING",
     lease_expires_at: datetime | None = None,
     **fields: Any,
-) -> OperationRow:
+) -> VnfLcmOpOccRecord:
     op_id = fields.pop("id", None) or str(uuid.uuid4())
     values: dict[str, Any] = {
         "id": op_id,
         "vnf_instance_id": instance_id,
-        "operation": "INSTANTIATE",
-        "state": state,
+        "operation": Operation(fields.pop("operation", Operation.INSTANTIATE)),
+        "state": OperationState(state),
         "doc": {"id": op_id, "operationState": state},
         "runner_ident": None,
         "artifacts_dir": None,
@@ -58,7 +67,7 @@ def operation(
         "lease_expires_at": lease_expires_at or now() + timedelta(seconds=20),
         "created_at": now(),
     }
-    return OperationRow(**{**values, **fields})
+    return VnfLcmOpOccRecord(**{**values, **fields})
 
 
 def vim(name: str = "lab") -> VimRow:

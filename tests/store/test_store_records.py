@@ -8,8 +8,9 @@ import pytest
 import store_rows as rows
 from sqlalchemy.exc import IntegrityError
 
+from vnfm_runner.domain.records import VnfLcmOpOccRecord
+from vnfm_runner.store import mapping
 from vnfm_runner.store.db import BusyError, Store, now
-from vnfm_runner.store.tables import OperationRow
 
 
 def test_packages(store: Store) -> None:
@@ -115,12 +116,12 @@ def test_the_database_itself_refuses_a_second_active_operation(store: Store) -> 
     """The partial unique index, bypassing start_operation's own check."""
     (inst,) = rows.instances(store, 1)
     with store.session() as s:
-        s.add(rows.operation(inst, state="COMPLETED"))
-        s.add(rows.operation(inst, state="ROLLED_BACK"))
-        s.add(rows.operation(inst, state="FAILED"))
-        s.add(rows.operation(inst, state="PROCESSING"))
+        s.add(mapping.operation_row(rows.operation(inst, state="COMPLETED")))
+        s.add(mapping.operation_row(rows.operation(inst, state="ROLLED_BACK")))
+        s.add(mapping.operation_row(rows.operation(inst, state="FAILED")))
+        s.add(mapping.operation_row(rows.operation(inst, state="PROCESSING")))
     with pytest.raises(IntegrityError), store.session() as s:
-        s.add(rows.operation(inst, state="FAILED_TEMP"))
+        s.add(mapping.operation_row(rows.operation(inst, state="FAILED_TEMP")))
 
 
 def test_duplicate_operation_id_is_not_a_busy_error(store: Store) -> None:
@@ -137,7 +138,7 @@ def test_leases(store: Store) -> None:
     past, future = now() - timedelta(minutes=1), now() + timedelta(minutes=1)
     east = timezone(timedelta(hours=5))
     west = timezone(timedelta(hours=-5))
-    ops: dict[str, OperationRow] = {
+    ops: dict[str, VnfLcmOpOccRecord] = {
         "dead": rows.operation(ids[0], "PROCESSING", past, engine_id="e-dead"),
         "live": rows.operation(ids[1], "PROCESSING", future, engine_id="e-live"),
         "temp": rows.operation(ids[2], "FAILED_TEMP", past),

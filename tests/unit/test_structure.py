@@ -121,3 +121,64 @@ def test_operation_states_are_named_through_the_domain_enum() -> None:
     assert found == []
     tree = ast.parse('x = "FAILED_TEMP"\ny: Literal["FAILED_TEMP"]\n')
     assert state_literals("m", tree, states) == ["m:1: 'FAILED_TEMP'"]
+
+
+# The ORM rows of the three records (domain/records.py) stay in the store; the SQL read
+# models named here query their tables directly and hand nothing but records or
+# documents on: the API's keyset listings and metrics, the notification journal's flush
+# hook, and the assurance loops' own queries.
+RECORD_ROWS = {"InstanceRow", "OperationRow", "PackageRow"}
+SQL_READ_MODELS = (
+    f"{PACKAGE}.store",
+    f"{PACKAGE}.api.",
+    f"{PACKAGE}.notify.",
+    f"{PACKAGE}.assurance.",
+    f"{PACKAGE}.pkgm.records",
+)
+
+
+def row_imports(name: str, tree: ast.Module) -> list[str]:
+    return [
+        f"{name}:{node.lineno}: {alias.name}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module == f"{PACKAGE}.store.tables"
+        for alias in node.names
+        if alias.name in RECORD_ROWS
+    ]
+
+
+def test_records_not_rows_cross_the_layers() -> None:
+    """The LCM handlers, the services, the engine and the CLI see records, never rows."""
+    found = [
+        hit
+        for name, tree in _modules().items()
+        if not name.startswith(SQL_READ_MODELS)
+        for hit in row_imports(name, tree)
+    ]
+    assert found == []
+    tree = ast.parse("from vnfm_runner.store.tables import InstanceRow, VimRow\n")
+    assert row_imports("m", tree) == ["m:1: InstanceRow"]
+
+
+def test_the_store_answers_with_records(tmp_path: Path) -> None:
+    """What the Records port reads comes back typed: the domain's records and enums."""
+    from vnfm_runner.bootstrap import open_store
+    from vnfm_runner.domain import InstantiationState, Operation, OperationState
+    from vnfm_runner.domain.records import VnfInstanceRecord, VnfLcmOpOccRecord
+    from vnfm_runner.store.db import now
+
+    store = open_store(f"sqlite:///{tmp_path / 'vnfm.db'}")
+    stamp = now()
+    store.add_instance(
+        VnfInstanceRecord("i", "v", "p", InstantiationState.NOT_INSTANTIATED, {}, None, None, stamp)
+    )
+    store.start_operation(
+        VnfLcmOpOccRecord("o", "i", Operation.SCALE, OperationState.STARTING, {"a": 1}, stamp)
+    )
+    instance, op = store.instance("i"), store.operation("o")
+    assert isinstance(instance, VnfInstanceRecord) and isinstance(op, VnfLcmOpOccRecord)
+    assert type(instance.instantiation_state) is InstantiationState
+    assert type(op.state) is OperationState and type(op.operation) is Operation
+    assert op.doc == {"a": 1} and op.created_at == stamp
+    op.doc["a"] = 2  # a record is the reader's own copy: the store keeps what it committed
+    assert store.operation("o").doc == {"a": 1}  # type: ignore[union-attr]

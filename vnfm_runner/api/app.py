@@ -66,7 +66,7 @@ def create_app(settings: Settings | None = None, service: Vnfm | None = None) ->
     def submit(op_id: str, mode: str) -> None:
         holder[0].run_operation(op_id, mode)
 
-    svc = service or Vnfm(cfg, submit=submit, recover_now=False)
+    svc = service or Vnfm.open(cfg, submit=submit, recover=False)
     if svc.submit is None:
         svc.submit = submit
     if svc.queue is None:

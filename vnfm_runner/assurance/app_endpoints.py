@@ -18,6 +18,8 @@ from sqlalchemy import select
 
 from vnfm_runner.assurance.stack import write_atomic
 from vnfm_runner.core import load_vnf
+from vnfm_runner.domain.records import VnfPackageRecord
+from vnfm_runner.store import mapping
 from vnfm_runner.store.db import Store
 from vnfm_runner.store.tables import InstanceRow, PackageRow
 
@@ -31,7 +33,7 @@ class EndpointBook:
         self.store = store
         self._flavours: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
 
-    def _declared(self, pkg: PackageRow, flavour_id: str) -> dict[str, dict[str, Any]]:
+    def _declared(self, pkg: VnfPackageRecord, flavour_id: str) -> dict[str, dict[str, Any]]:
         key = (pkg.id, flavour_id)
         if key not in self._flavours:
             model, _warnings = load_vnf(pkg.path)
@@ -47,8 +49,11 @@ class EndpointBook:
         if not ids:
             return {}
         with self.store.reading() as s:
-            rows = list(s.scalars(select(InstanceRow).where(InstanceRow.id.in_(ids))))
-            packages = {p.id: p for p in s.scalars(select(PackageRow))}
+            rows = [
+                mapping.instance_record(r)
+                for r in s.scalars(select(InstanceRow).where(InstanceRow.id.in_(ids)))
+            ]
+            packages = {p.id: mapping.package_record(p) for p in s.scalars(select(PackageRow))}
         out: dict[str, dict[str, dict[str, Any]]] = {}
         for row in rows:
             pkg = packages.get(row.package_id)

@@ -46,9 +46,10 @@ from vnfm_runner.assurance.promql import PromError
 from vnfm_runner.assurance.rules import INSTANCE_LABEL
 from vnfm_runner.core import load_vnf
 from vnfm_runner.domain import Operation, OperationState
+from vnfm_runner.domain.records import VnfPackageRecord
 from vnfm_runner.errors import LcmError
 from vnfm_runner.store.db import Store
-from vnfm_runner.store.tables import IndicatorRow, OperationRow, PackageRow
+from vnfm_runner.store.tables import IndicatorRow, OperationRow
 
 log = logging.getLogger("vnfm.autoscale")
 
@@ -511,7 +512,7 @@ class StoreScalables:
         self._cache: StampedCache[Scalable] = StampedCache(stamp)
         self._models: dict[tuple[str, str], list[Trigger]] = {}
 
-    def _triggers(self, pkg: PackageRow, flavour_id: str) -> list[Trigger]:
+    def _triggers(self, pkg: VnfPackageRecord, flavour_id: str) -> list[Trigger]:
         key = (pkg.id, flavour_id)
         if key not in self._models:
             model, _warnings = load_vnf(pkg.path)
@@ -551,7 +552,7 @@ class StoreScalables:
             packages = view.packages
             chosen = [
                 r
-                for r in view.rows
+                for r in view.instances
                 if r.package_id in packages
                 and autoscale_enabled(r.doc, packages[r.package_id].summary)
             ]

@@ -319,7 +319,7 @@ class IndicatorService:
         busy = set(view.active)
         paths = {i: str(p.path) for i, p in view.packages.items()}
         out = []
-        for row in view.rows:
+        for row in view.instances:
             flavour = str((row.desired_state or {}).get("flavourId") or "")
             try:
                 declared = self._declared(row.package_id, paths.get(row.package_id), flavour)

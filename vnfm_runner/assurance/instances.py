@@ -17,6 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vnfm_runner.domain import InstantiationState
+from vnfm_runner.domain.records import VnfInstanceRecord, VnfLcmOpOccRecord, VnfPackageRecord
+from vnfm_runner.store import mapping
 from vnfm_runner.store.db import FINAL_STATES
 from vnfm_runner.store.tables import InstanceRow, OperationRow, PackageRow
 
@@ -27,28 +29,29 @@ T = TypeVar("T")
 class InstantiatedView:
     """The INSTANTIATED instances (oldest first), their operations in flight, the packages."""
 
-    rows: list[InstanceRow]
-    active: dict[str, OperationRow]  # instance id -> its operation not yet final
-    packages: dict[str, PackageRow]
+    instances: list[VnfInstanceRecord]
+    active: dict[str, VnfLcmOpOccRecord]  # instance id -> its operation not yet final
+    packages: dict[str, VnfPackageRecord]
 
 
 def read_instantiated(session: Session) -> InstantiatedView:
     """One consistent read of what every assurance pass starts from."""
-    rows = list(
-        session.scalars(
+    instances = [
+        mapping.instance_record(row)
+        for row in session.scalars(
             select(InstanceRow)
             .where(InstanceRow.instantiation_state == InstantiationState.INSTANTIATED)
             .order_by(InstanceRow.created_at)
         )
-    )
+    ]
     active = {
-        op.vnf_instance_id: op
+        op.vnf_instance_id: mapping.operation_record(op)
         for op in session.scalars(
             select(OperationRow).where(OperationRow.state.not_in(FINAL_STATES))
         )
     }
-    packages = {p.id: p for p in session.scalars(select(PackageRow))}
-    return InstantiatedView(rows, active, packages)
+    packages = {p.id: mapping.package_record(p) for p in session.scalars(select(PackageRow))}
+    return InstantiatedView(instances, active, packages)
 
 
 class StampedCache(Generic[T]):

@@ -60,12 +60,13 @@ from vnfm_runner.assurance.sync import InstanceSpec, vim_discovery
 from vnfm_runner.assurance.watcher import Busy, Watched, Watcher, WatchSettings
 from vnfm_runner.core import load_vnf
 from vnfm_runner.domain import InstantiationState, Operation
+from vnfm_runner.domain.records import VnfPackageRecord
 from vnfm_runner.errors import LcmError
 from vnfm_runner.lcm import Vnfm
 from vnfm_runner.secrets import SecretBox
 from vnfm_runner.store.db import FINAL_STATES, Store
 from vnfm_runner.store.stamp import change_stamp
-from vnfm_runner.store.tables import InstanceRow, OperationRow, PackageRow
+from vnfm_runner.store.tables import InstanceRow, OperationRow
 from vnfm_runner.vims import VimRegistry, VimTarget
 
 log = logging.getLogger("vnfm.assurance")
@@ -143,7 +144,7 @@ class StoreInstances:
         self._credentials: dict[str, dict[str, Any]] = {}
         self._vims: dict[str, VimTarget] = {}  # the remote VIMs of the instances, by name
 
-    def _probes(self, pkg: PackageRow | None, flavour_id: str) -> list[HealthProbe]:
+    def _probes(self, pkg: VnfPackageRecord | None, flavour_id: str) -> list[HealthProbe]:
         if pkg is None:
             return []
         key = (pkg.id, flavour_id)
@@ -164,7 +165,7 @@ class StoreInstances:
             view = read_instantiated(s)
         active, packages = view.active, view.packages
         out = []
-        for row in view.rows:
+        for row in view.instances:
             plan = row.desired_state or {}
             op = active.get(row.id)
             busy = f"operation {op.id} ({op.operation}) is {op.state}" if op is not None else None

@@ -380,7 +380,7 @@ class StoreOsInstances:
         for row in rows:
             try:
                 target = self.vims.unseal(row.vim)
-                if target.vim_type != "openstack":
+                if not target.driver.server_diagnostics:
                     continue
             except Exception as exc:
                 log.debug("instance %s: VIM not resolved: %s", row.id, exc)

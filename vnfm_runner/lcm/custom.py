@@ -8,6 +8,7 @@ from typing import Any
 from vnfm_runner import records
 from vnfm_runner.core import STEP_OPERATIONS, VnfModel
 from vnfm_runner.domain import Operation, OperationState, spec
+from vnfm_runner.domain.records import VnfInstanceRecord, VnfLcmOpOccRecord
 from vnfm_runner.errors import LcmError
 from vnfm_runner.lcm import lookup
 from vnfm_runner.lcm.failures import fail
@@ -15,12 +16,13 @@ from vnfm_runner.lcm.hooks import plan_flavour
 from vnfm_runner.lcm.ports import Attempt, Ports
 from vnfm_runner.lcm.recording import run, start, transition
 from vnfm_runner.secrets import redact
-from vnfm_runner.store.tables import InstanceRow, OperationRow
 
 SPEC = spec(Operation.CUSTOM)
 
 
-def begin(ports: Ports, *, instance_id: str, name: str, params: dict[str, Any]) -> OperationRow:
+def begin(
+    ports: Ports, *, instance_id: str, name: str, params: dict[str, Any]
+) -> VnfLcmOpOccRecord:
     """The STARTING LcmOpOcc of an operation the package defines; LcmError otherwise."""
     instance = lookup.instantiated(ports, instance_id)
     _pkg, model = lookup.package_for(ports, instance)
@@ -30,7 +32,7 @@ def begin(ports: Ports, *, instance_id: str, name: str, params: dict[str, Any]) 
     return start(ports, instance, Operation.CUSTOM, redact(request), execution)
 
 
-def _definition(model: VnfModel, instance: InstanceRow, name: str) -> Any:
+def _definition(model: VnfModel, instance: VnfInstanceRecord, name: str) -> Any:
     flavour = model.flavour(plan_flavour(instance.desired_state or {}))
     custom = [op for op in (flavour.lcm_operations if flavour else []) if op.interface != "Vnflcm"]
     custom = [op for op in custom if op.name not in STEP_OPERATIONS]  # package change steps
@@ -41,7 +43,7 @@ def _definition(model: VnfModel, instance: InstanceRow, name: str) -> Any:
     return found
 
 
-def execute(ports: Ports, op: OperationRow, attempt: Attempt) -> None:
+def execute(ports: Ports, op: VnfLcmOpOccRecord, attempt: Attempt) -> None:
     instance = lookup.instance(ports, op.vnf_instance_id)
     pkg, _model = lookup.package_for(ports, instance)
     playbook = (op.doc.get("vnfmExecution") or {}).get("playbook")

@@ -7,15 +7,15 @@ from collections.abc import Callable
 
 from vnfm_runner import records
 from vnfm_runner.domain import Operation, OperationState
+from vnfm_runner.domain.records import VnfLcmOpOccRecord
 from vnfm_runner.engine import CancelWatch, Lease, LeaseLost, OperationQueue, recover
 from vnfm_runner.errors import LcmError
 from vnfm_runner.executor import EventSink
 from vnfm_runner.lcm import custom, instantiation, lookup, occurrences, operations, termination
 from vnfm_runner.lcm.ports import Attempt, Ports
 from vnfm_runner.lcm.recording import transition
-from vnfm_runner.store.tables import OperationRow
 
-Handler = Callable[[Ports, OperationRow, Attempt], None]
+Handler = Callable[[Ports, VnfLcmOpOccRecord, Attempt], None]
 
 # How each operation is carried out: the table's GENERIC ones by operations.execute.
 HANDLERS: dict[Operation, Handler] = {

@@ -6,13 +6,13 @@ from typing import Any
 
 from vnfm_runner import records
 from vnfm_runner.domain import CancelMode, OperationState
+from vnfm_runner.domain.records import VnfLcmOpOccRecord
 from vnfm_runner.executor import RunResult
 from vnfm_runner.lcm.ports import Ports
 from vnfm_runner.lcm.recording import transition
-from vnfm_runner.store.tables import OperationRow
 
 
-def fail(ports: Ports, op: OperationRow, result: RunResult, what: str) -> None:
+def fail(ports: Ports, op: VnfLcmOpOccRecord, result: RunResult, what: str) -> None:
     """FAILED_TEMP with the failure (or the cancellation) described."""
     if result.status == "canceled":
         # the request is in the store (op.doc is this engine's copy, from before it)
@@ -23,7 +23,7 @@ def fail(ports: Ports, op: OperationRow, result: RunResult, what: str) -> None:
     transition(ports, op, OperationState.FAILED_TEMP, error=error, isCancelPending=False)
 
 
-def rollback_failed(ports: Ports, op: OperationRow, result: RunResult) -> None:
+def rollback_failed(ports: Ports, op: VnfLcmOpOccRecord, result: RunResult) -> None:
     """FAILED_TEMP again, keeping the operation's own error beside the rollback's."""
     original = dict(op.doc.get("error") or {})
     error = {**original, "rollbackError": failure(result, "rollback")}

@@ -6,16 +6,16 @@ from typing import Any
 
 from vnfm_runner import records
 from vnfm_runner.domain import OperationState
+from vnfm_runner.domain.records import VnfInstanceRecord, VnfLcmOpOccRecord
 from vnfm_runner.grants import Grant, GrantError, GrantRefused, grant_request
 from vnfm_runner.lcm.ports import Ports
 from vnfm_runner.lcm.recording import note, transition
-from vnfm_runner.store.tables import InstanceRow, OperationRow
 
 
 def ask_grant(
     ports: Ports,
-    op: OperationRow,
-    instance: InstanceRow,
+    op: VnfLcmOpOccRecord,
+    instance: VnfInstanceRecord,
     before: dict[str, Any] | None,
     after: dict[str, Any] | None,
     heal: list[str] | None = None,

@@ -7,6 +7,7 @@ from typing import Any
 from vnfm_runner import records
 from vnfm_runner.core import PlanError, PlanRequest, plan
 from vnfm_runner.domain import InstantiationState, Operation, OperationState, spec
+from vnfm_runner.domain.records import VnfLcmOpOccRecord
 from vnfm_runner.errors import LcmError, VimConfigError
 from vnfm_runner.lcm import lookup
 from vnfm_runner.lcm.documents import vnf_info
@@ -17,7 +18,6 @@ from vnfm_runner.lcm.modification import check_switches
 from vnfm_runner.lcm.ports import Attempt, Ports
 from vnfm_runner.lcm.recording import InstanceChange, run, start, transition
 from vnfm_runner.secrets import redact
-from vnfm_runner.store.tables import OperationRow
 from vnfm_runner.vims import VimTarget
 
 SPEC = spec(Operation.INSTANTIATE)
@@ -41,7 +41,7 @@ def begin(
     vim_name: str | None,
     default_vim: str,
     auto_rollback: bool,
-) -> OperationRow:
+) -> VnfLcmOpOccRecord:
     """The STARTING LcmOpOcc of a request that can be done; LcmError otherwise."""
     instance = lookup.idle_instance(ports, instance_id)
     if instance.instantiation_state != InstantiationState.NOT_INSTANTIATED:
@@ -78,7 +78,7 @@ def begin(
     )
 
 
-def execute(ports: Ports, op: OperationRow, attempt: Attempt) -> None:
+def execute(ports: Ports, op: VnfLcmOpOccRecord, attempt: Attempt) -> None:
     instance = lookup.instance(ports, op.vnf_instance_id)
     pkg, model = lookup.package_for(ports, instance)
     request = op.doc["operationParams"]
@@ -149,7 +149,7 @@ def execute(ports: Ports, op: OperationRow, attempt: Attempt) -> None:
         rollback_to_empty(ports, op, attempt)
 
 
-def rollback_to_empty(ports: Ports, op: OperationRow, attempt: Attempt) -> None:
+def rollback_to_empty(ports: Ports, op: VnfLcmOpOccRecord, attempt: Attempt) -> None:
     """Rollback of a failed instantiation: desired state empty, no hooks."""
     target = ports.vims.unseal((op.doc.get("vnfmExecution") or {}).get("vim"))
     transition(ports, op, OperationState.ROLLING_BACK)

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from vnfm_runner.core import VnfModel, load_vnf
 from vnfm_runner.domain import InstantiationState, OperationState
+from vnfm_runner.domain.records import VnfInstanceRecord, VnfLcmOpOccRecord, VnfPackageRecord
 from vnfm_runner.errors import LcmError, NotFound
 from vnfm_runner.lcm.ports import Ports
-from vnfm_runner.store.tables import InstanceRow, OperationRow, PackageRow
 
 
-def operation(ports: Ports, op_id: str) -> OperationRow:
+def operation(ports: Ports, op_id: str) -> VnfLcmOpOccRecord:
     row = ports.records.operation(op_id)
     if row is None:
         raise NotFound(f"no LCM operation occurrence {op_id}")
     return row
 
 
-def failed_temp(ports: Ports, op_id: str) -> OperationRow:
+def failed_temp(ports: Ports, op_id: str) -> VnfLcmOpOccRecord:
     """The operation, refused unless it is FAILED_TEMP (retry, rollback and fail need it)."""
     op = operation(ports, op_id)
     if op.state != OperationState.FAILED_TEMP:
@@ -24,14 +24,14 @@ def failed_temp(ports: Ports, op_id: str) -> OperationRow:
     return op
 
 
-def instance(ports: Ports, instance_id: str) -> InstanceRow:
+def instance(ports: Ports, instance_id: str) -> VnfInstanceRecord:
     row = ports.records.instance(instance_id)
     if row is None:
         raise NotFound(f"no VNF instance {instance_id}")
     return row
 
 
-def idle_instance(ports: Ports, instance_id: str) -> InstanceRow:
+def idle_instance(ports: Ports, instance_id: str) -> VnfInstanceRecord:
     """The instance, refused (409) while one of its operations is not final."""
     row = instance(ports, instance_id)
     busy = ports.records.active_operation(instance_id)
@@ -43,7 +43,7 @@ def idle_instance(ports: Ports, instance_id: str) -> InstanceRow:
     return row
 
 
-def instantiated(ports: Ports, instance_id: str) -> InstanceRow:
+def instantiated(ports: Ports, instance_id: str) -> VnfInstanceRecord:
     """The idle instance, refused (409) unless it is INSTANTIATED."""
     row = idle_instance(ports, instance_id)
     if row.instantiation_state != InstantiationState.INSTANTIATED:
@@ -52,8 +52,8 @@ def instantiated(ports: Ports, instance_id: str) -> InstanceRow:
 
 
 def package_for(
-    ports: Ports, row: InstanceRow, package_id: str | None = None
-) -> tuple[PackageRow, VnfModel]:
+    ports: Ports, row: VnfInstanceRecord, package_id: str | None = None
+) -> tuple[VnfPackageRecord, VnfModel]:
     """The instance's package (or the one named) and its VNF model."""
     pkg = ports.records.package(package_id or row.package_id)
     if pkg is None:

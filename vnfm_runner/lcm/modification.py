@@ -6,9 +6,9 @@ from typing import Any
 
 from vnfm_runner import records
 from vnfm_runner.domain import InstantiationState
+from vnfm_runner.domain.records import VnfInstanceRecord
 from vnfm_runner.errors import LcmError, VimConfigError
 from vnfm_runner.lcm.ports import Ports
-from vnfm_runner.store.tables import InstanceRow
 from vnfm_runner.vims import sol003_vim_type, vim_type_names, vim_type_of
 
 
@@ -51,7 +51,7 @@ def check_switches(request: dict[str, Any], *, nullable: bool = False) -> None:
 
 
 def check_modification(
-    ports: Ports, instance: InstanceRow, request: dict[str, Any]
+    ports: Ports, instance: VnfInstanceRecord, request: dict[str, Any]
 ) -> dict[str, Any]:
     """Refuse (4xx naming the field) a VnfInfoModificationRequest that cannot be applied.
 
@@ -85,7 +85,9 @@ def check_modification(
     return out
 
 
-def _check_vim_connection(ports: Ports, instance: InstanceRow, vci: Any) -> dict[str, Any] | None:
+def _check_vim_connection(
+    ports: Ports, instance: VnfInstanceRecord, vci: Any
+) -> dict[str, Any] | None:
     """The sealed new connection of the instance's VIM, None when nothing changes."""
     if not isinstance(vci, dict):
         raise LcmError("vimConnectionInfo must map ids to VimConnectionInfo objects", 400)

@@ -15,6 +15,7 @@ from vnfm_runner.domain import (
     Rollback,
     spec,
 )
+from vnfm_runner.domain.records import VnfLcmOpOccRecord
 from vnfm_runner.engine import ENGINE_ID
 from vnfm_runner.errors import LcmError
 from vnfm_runner.lcm import lookup, package_change
@@ -24,7 +25,6 @@ from vnfm_runner.lcm.hooks import hook_playbooks, hooks_enabled, plan_flavour
 from vnfm_runner.lcm.instantiation import rollback_to_empty
 from vnfm_runner.lcm.ports import Attempt, Ports
 from vnfm_runner.lcm.recording import InstanceChange, note, run, transition
-from vnfm_runner.store.tables import OperationRow
 
 
 def fail(ports: Ports, op_id: str) -> None:
@@ -55,7 +55,7 @@ def cancel(ports: Ports, op_id: str, mode: str) -> None:
     note(ports, op, isCancelPending=True, cancelMode=mode)
 
 
-def rollback(ports: Ports, op: OperationRow, attempt: Attempt) -> None:
+def rollback(ports: Ports, op: VnfLcmOpOccRecord, attempt: Attempt) -> None:
     """Reconcile a FAILED_TEMP operation's instance back to its desired state before it."""
     kind = spec(op.operation).rollback
     if kind == Rollback.EMPTY:
@@ -69,7 +69,7 @@ def rollback(ports: Ports, op: OperationRow, attempt: Attempt) -> None:
         rollback_to_before(ports, op, attempt)
 
 
-def rollback_to_before(ports: Ports, op: OperationRow, attempt: Attempt) -> None:
+def rollback_to_before(ports: Ports, op: VnfLcmOpOccRecord, attempt: Attempt) -> None:
     """Reconcile to the desired state saved before the operation, with its rollback hook."""
     instance = lookup.instance(ports, op.vnf_instance_id)
     before = op.desired_before or {}

@@ -15,6 +15,7 @@ from typing import Any
 from vnfm_runner import records
 from vnfm_runner.core import PlanError, decide_plan
 from vnfm_runner.domain import GENERIC, InstantiationState, Operation, OperationState, spec
+from vnfm_runner.domain.records import VnfInstanceRecord, VnfLcmOpOccRecord
 from vnfm_runner.errors import LcmError
 from vnfm_runner.lcm import lookup, package_change
 from vnfm_runner.lcm.documents import vnf_info
@@ -25,7 +26,6 @@ from vnfm_runner.lcm.modification import check_modification, modified
 from vnfm_runner.lcm.ports import Attempt, Ports
 from vnfm_runner.lcm.recording import InstanceChange, run, start, transition
 from vnfm_runner.secrets import redact
-from vnfm_runner.store.tables import InstanceRow, OperationRow
 
 
 def begin(
@@ -35,7 +35,7 @@ def begin(
     operation: str,
     request: dict[str, Any],
     automatic: bool = False,
-) -> OperationRow:
+) -> VnfLcmOpOccRecord:
     """The STARTING LcmOpOcc of a request that can be done; LcmError otherwise."""
     if operation not in GENERIC:
         raise LcmError(f"unknown operation {operation!r}", 400)
@@ -67,7 +67,7 @@ def begin(
     )
 
 
-def execute(ports: Ports, op: OperationRow, attempt: Attempt) -> None:
+def execute(ports: Ports, op: VnfLcmOpOccRecord, attempt: Attempt) -> None:
     instance = lookup.instance(ports, op.vnf_instance_id)
     execution = op.doc.get("vnfmExecution") or {}
     request = op.doc["operationParams"]
@@ -166,8 +166,8 @@ def execute(ports: Ports, op: OperationRow, attempt: Attempt) -> None:
 
 def _modify_record(
     ports: Ports,
-    op: OperationRow,
-    instance: InstanceRow,
+    op: VnfLcmOpOccRecord,
+    instance: VnfInstanceRecord,
     request: dict[str, Any],
     execution: dict[str, Any],
 ) -> None:

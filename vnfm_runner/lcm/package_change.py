@@ -12,6 +12,7 @@ from typing import Any
 
 from vnfm_runner import records
 from vnfm_runner.domain import Operation, OperationState, spec
+from vnfm_runner.domain.records import VnfInstanceRecord, VnfLcmOpOccRecord, VnfPackageRecord
 from vnfm_runner.errors import LcmError
 from vnfm_runner.lcm import lookup
 from vnfm_runner.lcm.documents import vnf_info
@@ -19,12 +20,11 @@ from vnfm_runner.lcm.failures import rollback_failed
 from vnfm_runner.lcm.hooks import hook_playbooks, hooks_enabled, plan_flavour
 from vnfm_runner.lcm.ports import Attempt, Ports
 from vnfm_runner.lcm.recording import InstanceChange, run, transition
-from vnfm_runner.store.tables import InstanceRow, OperationRow, PackageRow
 
 SPEC = spec(Operation.CHANGE_VNFPKG)
 
 
-def target_package(ports: Ports, request: dict[str, Any]) -> PackageRow:
+def target_package(ports: Ports, request: dict[str, Any]) -> VnfPackageRecord:
     """The onboarded package the request changes to (422 when there is none)."""
     target = ports.records.package_by_vnfd(str(request.get("vnfdId")))
     if target is None:
@@ -33,7 +33,7 @@ def target_package(ports: Ports, request: dict[str, Any]) -> PackageRow:
 
 
 def plan_args(
-    ports: Ports, instance: InstanceRow, operation: str, package_dir: str
+    ports: Ports, instance: VnfInstanceRecord, operation: str, package_dir: str
 ) -> dict[str, Any]:
     """decide_plan's extra arguments for CHANGE_VNFPKG: the package the VNF runs now."""
     if operation != Operation.CHANGE_VNFPKG:
@@ -42,7 +42,9 @@ def plan_args(
     return {"current_model": current_model, "package_dir": package_dir}
 
 
-def playbook_vars(ports: Ports, instance: InstanceRow, request: dict[str, Any]) -> dict[str, Any]:
+def playbook_vars(
+    ports: Ports, instance: VnfInstanceRecord, request: dict[str, Any]
+) -> dict[str, Any]:
     """The change's own extra vars: the package the VNF runs now, to compare."""
     return {
         "vnfm_current_package_dir": lookup.package_for(ports, instance)[0].path,
@@ -67,7 +69,9 @@ def with_replaced(
     return {**changes, "affectedVnfcs": vnfcs}
 
 
-def rollback(ports: Ports, op: OperationRow, instance: InstanceRow, attempt: Attempt) -> None:
+def rollback(
+    ports: Ports, op: VnfLcmOpOccRecord, instance: VnfInstanceRecord, attempt: Attempt
+) -> None:
     """Rollback of CHANGE_VNFPKG: a rolling change back to the package the VNF had.
 
     The VNFCs of the changed VDUs may run either package: every one of them is

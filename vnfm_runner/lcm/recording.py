@@ -10,13 +10,13 @@ from datetime import datetime
 from typing import Any
 
 from vnfm_runner import records, timings
-from vnfm_runner.domain import InstantiationState, OperationState
+from vnfm_runner.domain import InstantiationState, Operation, OperationState
+from vnfm_runner.domain.records import VnfInstanceRecord, VnfLcmOpOccRecord, VnfPackageRecord
 from vnfm_runner.errors import LcmError
 from vnfm_runner.executor import RunResult
 from vnfm_runner.lcm.ports import Attempt, PlaybookRun, Ports
 from vnfm_runner.store.changes import UNSET, Unset
 from vnfm_runner.store.db import BusyError, iso
-from vnfm_runner.store.tables import InstanceRow, OperationRow, PackageRow
 
 
 @dataclass(frozen=True)
@@ -27,10 +27,10 @@ class InstanceChange:
     instantiation_state: InstantiationState | Unset = UNSET
     desired_state: dict[str, Any] | Unset | None = UNSET
     vim: dict[str, Any] | Unset | None = UNSET
-    package: PackageRow | Unset = UNSET
+    package: VnfPackageRecord | Unset = UNSET
 
 
-def view(row: OperationRow) -> dict[str, Any]:
+def view(row: VnfLcmOpOccRecord) -> dict[str, Any]:
     """The VnfLcmOpOcc as shown: the engine's own notes left out, the run named."""
     doc = {k: v for k, v in row.doc.items() if k != "vnfmExecution"}
     doc["runnerIdent"] = row.runner_ident
@@ -40,18 +40,18 @@ def view(row: OperationRow) -> dict[str, Any]:
 
 def start(
     ports: Ports,
-    instance: InstanceRow,
-    operation: str,
+    instance: VnfInstanceRecord,
+    operation: Operation,
     params: dict[str, Any],
     execution: dict[str, Any],
     *,
     automatic: bool = False,
-) -> OperationRow:
+) -> VnfLcmOpOccRecord:
     """Record the STARTING occurrence (409 while another one of the instance runs);
     ``automatic``: started by the VNFM itself (auto-heal), ``isAutomaticInvocation``."""
     op_id = str(uuid.uuid4())
     stamp = ports.clock.now()
-    row = OperationRow(
+    op = VnfLcmOpOccRecord(
         id=op_id,
         vnf_instance_id=instance.id,
         operation=operation,
@@ -77,15 +77,15 @@ def start(
         created_at=stamp,
     )
     try:
-        ports.records.start_operation(row)
+        ports.records.start_operation(op)
     except BusyError as exc:
         raise LcmError(str(exc)) from None
-    return row
+    return op
 
 
 def transition(
     ports: Ports,
-    op: OperationRow,
+    op: VnfLcmOpOccRecord,
     state: OperationState,
     *,
     instance: InstanceChange | None = None,
@@ -124,7 +124,7 @@ def transition(
     ports.events("operation", view(op))
 
 
-def note(ports: Ports, op: OperationRow, **doc_fields: Any) -> None:
+def note(ports: Ports, op: VnfLcmOpOccRecord, **doc_fields: Any) -> None:
     """Record what the engine learnt (a grant, a cancel request) without a new state."""
     op.doc = {**op.doc, **doc_fields}
     with ports.records.unit_of_work() as uow:
@@ -133,7 +133,7 @@ def note(ports: Ports, op: OperationRow, **doc_fields: Any) -> None:
 
 def run(
     ports: Ports,
-    op: OperationRow,
+    op: VnfLcmOpOccRecord,
     attempt: Attempt,
     playbook: str,
     *,
@@ -178,7 +178,7 @@ def run(
 _RUN_ENDED: dict[str, float] = {}
 
 
-def _close_timings(ports: Ports, op: OperationRow) -> None:
+def _close_timings(ports: Ports, op: VnfLcmOpOccRecord) -> None:
     """After a run: its profile gets the time spent recording it and the total."""
     ended = _RUN_ENDED.pop(op.id, None)
     prof = op.doc.get("vnfmTimings")

@@ -6,10 +6,11 @@ in the background (execution.py, under the operation's lease) and keeps the
 packages and instances. The handlers see only their ports (ports.py), wired
 by the composition root (vnfm_runner/bootstrap.py).
 
-``Vnfm(settings)`` only wires: without a store it opens one through
-``bootstrap.open_store`` (schema at head, journal installed: idempotent, one
-query at head). Entry points use ``Vnfm.open(settings)``, which also recovers
-the operations whose engine died — explicitly, once per command or server.
+``Vnfm(settings, store)`` only wires, over a store already open. Entry points use
+``Vnfm.open(settings)``: it opens the store through ``bootstrap.open_store``
+(schema at head, journal installed) and recovers the operations whose engine
+died — explicitly, once per command (``recover=False``: a server recovers on its
+own schedule).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from ansible_collections.nfv.vnfm.plugins.module_utils.vnfd.package import conte
 from vnfm_runner import bootstrap, records
 from vnfm_runner.core import Limits, Package, load_vnf, package_summary
 from vnfm_runner.domain import InstantiationState, OnboardingState, PackageOperationalState
+from vnfm_runner.domain.records import VnfInstanceRecord, VnfLcmOpOccRecord, VnfPackageRecord
 from vnfm_runner.engine import OperationQueue
 from vnfm_runner.errors import LcmError, NotFound
 from vnfm_runner.executor import EventSink
@@ -48,7 +50,7 @@ from vnfm_runner.package_details import package_details
 from vnfm_runner.secrets import SecretBox
 from vnfm_runner.settings import Settings
 from vnfm_runner.store.db import Store, now
-from vnfm_runner.store.tables import InstanceRow, OperationRow, PackageRow, PkgInfoRow
+from vnfm_runner.store.tables import PkgInfoRow
 from vnfm_runner.vims import VimRegistry, VimTarget
 
 Submit = Callable[[str, str], None]
@@ -58,19 +60,13 @@ Listener = Callable[[str, dict[str, Any]], None]
 class Vnfm:
     """The service layer over one store."""
 
-    def __init__(
-        self,
-        settings: Settings,
-        store: Store | None = None,
-        *,
-        submit: Submit | None = None,
-        recover_now: bool = False,
-    ) -> None:
-        """``submit(op_id, mode)`` runs operations asked with wait=False (a server's
-        worker pool); without it, each such operation runs in a detached process.
-        ``recover_now``: recover dead engines' operations now (``Vnfm.open`` does)."""
+    def __init__(self, settings: Settings, store: Store, *, submit: Submit | None = None) -> None:
+        """Wires the service over an open store and does nothing else (``Vnfm.open`` opens
+        the store and recovers). ``submit(op_id, mode)`` runs operations asked with
+        wait=False (a server's worker pool); without it, each such operation runs in a
+        detached process."""
         self.settings = settings
-        self.store = store or bootstrap.open_store(settings.db_url)
+        self.store = store
         self.vims = VimRegistry(self.store, SecretBox(settings.home))
         self.grants = GrantClient(settings)
         self.submit = submit
@@ -85,14 +81,18 @@ class Vnfm:
         # A server's queue of operations accepted for ``submit``: bounded, and owned by the
         # server (not expired) until a worker starts them. None: nothing waits here.
         self.queue: OperationQueue | None = None
-        if recover_now:
-            self.recover()
 
     @classmethod
-    def open(cls, settings: Settings, *, submit: Submit | None = None) -> Vnfm:
-        """What a command does first: the store opened, dead engines' operations moved on
-        (an operation whose process died is recovered by the next command)."""
-        return cls(settings, submit=submit, recover_now=True)
+    def open(
+        cls, settings: Settings, *, submit: Submit | None = None, recover: bool = True
+    ) -> Vnfm:
+        """What a command does first: the store opened (and migrated), and with ``recover``
+        dead engines' operations moved on (an operation whose process died is recovered
+        by the next command; a server recovers on its own schedule)."""
+        service = cls(settings, bootstrap.open_store(settings.db_url), submit=submit)
+        if recover:
+            service.recover()
+        return service
 
     def _notify(self, kind: str, doc: dict[str, Any]) -> None:
         for listener in self.listeners:
@@ -101,7 +101,7 @@ class Vnfm:
     # -- packages -------------------------------------------------------------
     def onboard(
         self, path: str | Path, package_id: str | None = None, *, with_pkg_info: bool = True
-    ) -> PackageRow:
+    ) -> VnfPackageRecord:
         """Validate a package and keep a private copy of it; return its record.
 
         ``with_pkg_info``: also give it its SOL005 VnfPkgInfo (False when the API
@@ -129,7 +129,7 @@ class Vnfm:
         except BaseException:  # e.g. no space left: no half copy stays behind
             shutil.rmtree(target, ignore_errors=True)
             raise
-        row = PackageRow(
+        record = VnfPackageRecord(
             id=pkg_id,
             vnfd_id=model.vnfd_id,
             path=str(target),
@@ -144,16 +144,16 @@ class Vnfm:
                 id=pkg_id,
                 store_package_id=pkg_id,
                 onboarding_state=OnboardingState.ONBOARDED,
-                operational_state=row.operational_state,
+                operational_state=record.operational_state,
                 user_defined_data={},
                 failure=None,
                 details=package_details(target),
                 upload_path=None,
                 deleted=False,
-                created_at=row.created_at,
+                created_at=record.created_at,
             )
-        self.store.add_package(row, info)
-        return row
+        self.store.add_package(record, info)
+        return record
 
     # -- instances ---------------------------------------------------------------
     def create(
@@ -183,20 +183,21 @@ class Vnfm:
         if metadata:
             doc["metadata"] = dict(metadata)
         self.store.add_instance(
-            InstanceRow(
+            VnfInstanceRecord(
                 id=instance_id,
                 vnfd_id=vnfd_id,
                 package_id=pkg.id,
                 instantiation_state=InstantiationState.NOT_INSTANTIATED,
                 doc=doc,
                 desired_state=None,
+                vim=None,
                 created_at=now(),
             )
         )
         self._notify("instance_created", doc)
         return doc
 
-    def instance(self, instance_id: str) -> InstanceRow:
+    def instance(self, instance_id: str) -> VnfInstanceRecord:
         return lookup.instance(self.ports, instance_id)
 
     def delete(self, *, instance_id: str, force: bool = False) -> None:
@@ -340,7 +341,7 @@ class Vnfm:
             yield
 
     def _dispatch(
-        self, op: OperationRow, on_event: EventSink | None, wait: bool, mode: str = "run"
+        self, op: VnfLcmOpOccRecord, on_event: EventSink | None, wait: bool, mode: str = "run"
     ) -> dict[str, Any]:
         """Run the operation now, or in the background (wait=False)."""
         self._notify("operation", self.operation(op.id))

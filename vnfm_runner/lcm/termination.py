@@ -6,6 +6,7 @@ from typing import Any
 
 from vnfm_runner import records
 from vnfm_runner.domain import CancelMode, InstantiationState, Operation, OperationState, spec
+from vnfm_runner.domain.records import VnfLcmOpOccRecord
 from vnfm_runner.errors import LcmError
 from vnfm_runner.lcm import lookup
 from vnfm_runner.lcm.failures import fail
@@ -14,13 +15,12 @@ from vnfm_runner.lcm.hooks import hook_playbooks, hooks_enabled
 from vnfm_runner.lcm.ports import Attempt, Ports
 from vnfm_runner.lcm.recording import InstanceChange, run, start, transition
 from vnfm_runner.secrets import redact
-from vnfm_runner.store.tables import OperationRow
 
 SPEC = spec(Operation.TERMINATE)
 GRACEFUL = str(CancelMode.GRACEFUL)  # terminationType has the same two values
 
 
-def begin(ports: Ports, *, instance_id: str, request: dict[str, Any]) -> OperationRow:
+def begin(ports: Ports, *, instance_id: str, request: dict[str, Any]) -> VnfLcmOpOccRecord:
     """The STARTING LcmOpOcc of a request that can be done; LcmError otherwise."""
     instance = lookup.instantiated(ports, instance_id)
     kind = request.get("terminationType", GRACEFUL)
@@ -32,7 +32,7 @@ def begin(ports: Ports, *, instance_id: str, request: dict[str, Any]) -> Operati
     return start(ports, instance, Operation.TERMINATE, redact(request), {})
 
 
-def execute(ports: Ports, op: OperationRow, attempt: Attempt) -> None:
+def execute(ports: Ports, op: VnfLcmOpOccRecord, attempt: Attempt) -> None:
     instance = lookup.instance(ports, op.vnf_instance_id)
     pkg, model = lookup.package_for(ports, instance)
     request = op.doc["operationParams"]

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from vnfm_runner.core import PackageError
 from vnfm_runner.domain import OnboardingState, PackageOperationalState
+from vnfm_runner.domain.records import VnfPackageRecord
 from vnfm_runner.errors import LcmError
 from vnfm_runner.nospace import NO_SPACE_DETAIL, is_no_space
 from vnfm_runner.package_details import file_sha256, package_details
@@ -26,7 +27,7 @@ from vnfm_runner.pkgm import content
 from vnfm_runner.pkgm.fetch import FetchError, Source, fetch
 from vnfm_runner.pkgm.records import Change, PkgInfoRecords
 from vnfm_runner.store.db import Store
-from vnfm_runner.store.tables import PackageRow, PkgInfoRow
+from vnfm_runner.store.tables import PkgInfoRow
 
 log = logging.getLogger("vnfm.pkgm")
 _ON, _OP = OnboardingState, PackageOperationalState
@@ -37,7 +38,7 @@ class Onboarder(Protocol):
 
     def onboard(
         self, path: str | Path, package_id: str | None = None, *, with_pkg_info: bool = True
-    ) -> PackageRow: ...
+    ) -> VnfPackageRecord: ...
 
 
 def failure(status: int, detail: str, **extra: Any) -> dict[str, Any]:
@@ -80,7 +81,7 @@ class PackageService:
     def documents(self) -> list[dict[str, Any]]:
         return [self.records.document(row) for row in self.records.live()]
 
-    def onboard_path(self, path: str | Path) -> PackageRow:
+    def onboard_path(self, path: str | Path) -> VnfPackageRecord:
         """Onboard a package from a file or directory (``vnfm package onboard``): its
         VnfPkgInfo is written with it, so /vnfpkgm and its subscribers see it at once."""
         return self.onboarder.onboard(path)

@@ -8,8 +8,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from vnfm_runner.domain.records import VnfPackageRecord
 from vnfm_runner.domain.states import InstantiationState, OperationState
-from vnfm_runner.store.tables import InstanceRow, OperationRow, PackageRow
+from vnfm_runner.store.tables import InstanceRow, OperationRow
 
 
 class Unset(Enum):
@@ -36,7 +37,7 @@ class UnitOfWork:
         instantiation_state: InstantiationState | Unset = UNSET,
         desired_state: dict[str, Any] | Unset | None = UNSET,
         vim: dict[str, Any] | Unset | None = UNSET,
-        package: PackageRow | Unset = UNSET,
+        package: VnfPackageRecord | Unset = UNSET,
     ) -> None:
         row = self.session.get(InstanceRow, instance_id)
         if row is None:

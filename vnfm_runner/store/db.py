@@ -1,4 +1,5 @@
-"""The store: one SQLAlchemy engine, short transactions, plain dict documents."""
+"""The store: one SQLAlchemy engine, short transactions; packages, instances and operation
+occurrences go in and out as the domain's records (store/mapping.py), never as rows."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ from vnfm_runner.domain import (
     OperationState,
     PackageOperationalState,
 )
+from vnfm_runner.domain.records import VnfInstanceRecord, VnfLcmOpOccRecord, VnfPackageRecord
+from vnfm_runner.store import mapping
 from vnfm_runner.store.changes import UNSET, UnitOfWork, Unset
 from vnfm_runner.store.tables import (
     FINAL_STATES,
@@ -124,24 +127,26 @@ class Store:
             yield conn
 
     # -- packages -------------------------------------------------------------
-    def add_package(self, row: PackageRow, info: PkgInfoRow | None = None) -> None:
+    def add_package(self, pkg: VnfPackageRecord, info: PkgInfoRow | None = None) -> None:
         """Record an onboarded package, with its SOL005 VnfPkgInfo when given (one
         transaction: the onboarding notification goes out with the package)."""
         with self.session() as s:
-            s.add(row)
+            s.add(mapping.package_row(pkg))
             if info is not None:
                 s.flush()  # the package row first: the journal reads it for the notification
                 s.add(info)
 
-    def packages(self) -> list[PackageRow]:
+    def packages(self) -> list[VnfPackageRecord]:
         with self.reading() as s:
-            return list(s.scalars(select(PackageRow).order_by(PackageRow.created_at)))
+            rows = s.scalars(select(PackageRow).order_by(PackageRow.created_at))
+            return [mapping.package_record(row) for row in rows]
 
-    def package(self, package_id: str) -> PackageRow | None:
+    def package(self, package_id: str) -> VnfPackageRecord | None:
         with self.reading() as s:
-            return s.get(PackageRow, package_id)
+            row = s.get(PackageRow, package_id)
+            return None if row is None else mapping.package_record(row)
 
-    def package_by_vnfd(self, vnfd_id: str) -> PackageRow | None:
+    def package_by_vnfd(self, vnfd_id: str) -> VnfPackageRecord | None:
         with self.reading() as s:
             rows = s.scalars(
                 select(PackageRow)
@@ -151,9 +156,10 @@ class Store:
                 )
                 .order_by(PackageRow.created_at.desc())
             )
-            return rows.first()
+            row = rows.first()
+            return None if row is None else mapping.package_record(row)
 
-    def package_enabled(self, pkg: PackageRow) -> bool:
+    def package_enabled(self, pkg: VnfPackageRecord) -> bool:
         """Whether new instances may use the package: its VnfPkgInfo (SOL005) is ENABLED
         and not deleted; one onboarded with the CLI and not yet seen by the API has
         none, and its own operational state says."""
@@ -171,17 +177,19 @@ class Store:
         return any(state == enabled and not deleted for state, deleted in rows)
 
     # -- instances ----------------------------------------------------------------
-    def add_instance(self, row: InstanceRow) -> None:
+    def add_instance(self, instance: VnfInstanceRecord) -> None:
         with self.session() as s:
-            s.add(row)
+            s.add(mapping.instance_row(instance))
 
-    def instance(self, instance_id: str) -> InstanceRow | None:
+    def instance(self, instance_id: str) -> VnfInstanceRecord | None:
         with self.reading() as s:
-            return s.get(InstanceRow, instance_id)
+            row = s.get(InstanceRow, instance_id)
+            return None if row is None else mapping.instance_record(row)
 
-    def instances(self) -> list[InstanceRow]:
+    def instances(self) -> list[VnfInstanceRecord]:
         with self.reading() as s:
-            return list(s.scalars(select(InstanceRow).order_by(InstanceRow.created_at)))
+            rows = s.scalars(select(InstanceRow).order_by(InstanceRow.created_at))
+            return [mapping.instance_record(row) for row in rows]
 
     def update_instance(
         self,
@@ -191,7 +199,7 @@ class Store:
         instantiation_state: InstantiationState | Unset = UNSET,
         desired_state: dict[str, Any] | Unset | None = UNSET,
         vim: dict[str, Any] | Unset | None = UNSET,
-        package: PackageRow | Unset = UNSET,
+        package: VnfPackageRecord | Unset = UNSET,
     ) -> None:
         """Change an instance's record in a transaction of its own (UnitOfWork.instance)."""
         with self.unit_of_work() as uow:
@@ -238,7 +246,7 @@ class Store:
                 s.delete(row)
 
     # -- operations ------------------------------------------------------------------
-    def start_operation(self, row: OperationRow) -> None:
+    def start_operation(self, op: VnfLcmOpOccRecord) -> None:
         """Insert an operation unless the instance has one that is not final.
 
         SQLite: writers are serialised (BEGIN IMMEDIATE), the check is enough.
@@ -251,29 +259,30 @@ class Store:
                 busy = s.scalars(
                     select(OperationRow)
                     .where(
-                        OperationRow.vnf_instance_id == row.vnf_instance_id,
+                        OperationRow.vnf_instance_id == op.vnf_instance_id,
                         OperationRow.state.not_in(FINAL_STATES),
                     )
                     .with_for_update()
                 ).first()
                 if busy is not None:
-                    raise _busy(row.vnf_instance_id, busy)
-                s.add(row)
+                    raise _busy(op.vnf_instance_id, busy.id, busy.operation, busy.state)
+                s.add(mapping.operation_row(op))
         except IntegrityError:
-            busy = self.active_operation(row.vnf_instance_id)
-            if busy is None or busy.id == row.id:
+            active = self.active_operation(op.vnf_instance_id)
+            if active is None or active.id == op.id:
                 raise  # not the one-operation rule (a duplicate id, say)
-            raise _busy(row.vnf_instance_id, busy) from None
+            raise _busy(op.vnf_instance_id, active.id, active.operation, active.state) from None
 
-    def active_operation(self, instance_id: str) -> OperationRow | None:
+    def active_operation(self, instance_id: str) -> VnfLcmOpOccRecord | None:
         """The instance's operation that is not in a final state, if any."""
         with self.reading() as s:
-            return s.scalars(
+            row = s.scalars(
                 select(OperationRow).where(
                     OperationRow.vnf_instance_id == instance_id,
                     OperationRow.state.not_in(FINAL_STATES),
                 )
             ).first()
+            return None if row is None else mapping.operation_record(row)
 
     # -- leases (see engine.py) ------------------------------------------------------
     def claim_operation(self, op_id: str, engine_id: str, ttl: timedelta) -> bool:
@@ -321,17 +330,16 @@ class Store:
                 .values(engine_id=None, lease_expires_at=None)
             )
 
-    def expired_operations(self) -> list[OperationRow]:
+    def expired_operations(self) -> list[VnfLcmOpOccRecord]:
         """Running operations (not final, not FAILED_TEMP) whose lease has expired."""
         with self.reading() as s:
-            return list(
-                s.scalars(
-                    select(OperationRow).where(
-                        OperationRow.state.in_([s for s in OperationState if s.running]),
-                        OperationRow.lease_expires_at < now(),
-                    )
+            rows = s.scalars(
+                select(OperationRow).where(
+                    OperationRow.state.in_([s for s in OperationState if s.running]),
+                    OperationRow.lease_expires_at < now(),
                 )
             )
+            return [mapping.operation_record(row) for row in rows]
 
     def cancel_mode(self, op_id: str) -> str | None:
         row = self.operation(op_id)
@@ -339,16 +347,17 @@ class Store:
             return None
         return str(row.doc.get("cancelMode") or "FORCEFUL")
 
-    def operation(self, op_id: str) -> OperationRow | None:
+    def operation(self, op_id: str) -> VnfLcmOpOccRecord | None:
         with self.reading() as s:
-            return s.get(OperationRow, op_id)
+            row = s.get(OperationRow, op_id)
+            return None if row is None else mapping.operation_record(row)
 
-    def operations(self, instance_id: str | None = None) -> list[OperationRow]:
+    def operations(self, instance_id: str | None = None) -> list[VnfLcmOpOccRecord]:
         with self.reading() as s:
             q = select(OperationRow).order_by(OperationRow.created_at)
             if instance_id:
                 q = q.where(OperationRow.vnf_instance_id == instance_id)
-            return list(s.scalars(q))
+            return [mapping.operation_record(row) for row in s.scalars(q)]
 
     def update_operation(
         self,
@@ -372,10 +381,9 @@ class Store:
             )
 
 
-def _busy(instance_id: str, busy: OperationRow) -> BusyError:
+def _busy(instance_id: str, op_id: str, operation: str, state: str) -> BusyError:
     return BusyError(
-        f"VNF instance {instance_id} has operation {busy.id} "
-        f"({busy.operation}) in state {busy.state}"
+        f"VNF instance {instance_id} has operation {op_id} ({operation}) in state {state}"
     )
 
 

@@ -16,13 +16,19 @@ from pathlib import Path
 from typing import Any
 
 from vnfm_runner.core import decide_plan, load_vnf, package_summary
-from vnfm_runner.domain import InstantiationState, OperationState
+from vnfm_runner.domain import (
+    InstantiationState,
+    OnboardingState,
+    OperationState,
+    PackageOperationalState,
+)
+from vnfm_runner.domain.records import VnfInstanceRecord, VnfLcmOpOccRecord, VnfPackageRecord
 from vnfm_runner.executor import RunResult
 from vnfm_runner.grants import Grant, GrantError, GrantRefused
 from vnfm_runner.lcm.ports import PlaybookRun, Ports
 from vnfm_runner.store.changes import Unset
 from vnfm_runner.store.db import BusyError
-from vnfm_runner.store.tables import InstanceRow, OperationRow, PackageRow, PkgInfoRow
+from vnfm_runner.store.tables import PkgInfoRow
 from vnfm_runner.vims import VimTarget
 
 WEBFARM = Path(__file__).resolve().parents[3] / "examples" / "packages" / "webfarm"
@@ -50,41 +56,41 @@ def _set(fields: dict[str, Any]) -> dict[str, Any]:
 
 class FakeRecords:
     def __init__(self) -> None:
-        self.packages: dict[str, PackageRow] = {}
+        self.packages: dict[str, VnfPackageRecord] = {}
         self.enabled: dict[str, bool] = {}
-        self.instances: dict[str, InstanceRow] = {}
-        self.operations: dict[str, OperationRow] = {}
+        self.instances: dict[str, VnfInstanceRecord] = {}
+        self.operations: dict[str, VnfLcmOpOccRecord] = {}
         self.commits: list[Commit] = []
         self.leases: dict[str, str] = {}
 
     # -- reads ---------------------------------------------------------------------------
-    def package(self, package_id: str) -> PackageRow | None:
+    def package(self, package_id: str) -> VnfPackageRecord | None:
         return self.packages.get(package_id)
 
-    def package_by_vnfd(self, vnfd_id: str) -> PackageRow | None:
+    def package_by_vnfd(self, vnfd_id: str) -> VnfPackageRecord | None:
         return next((p for p in self.packages.values() if p.vnfd_id == vnfd_id), None)
 
-    def package_enabled(self, pkg: PackageRow) -> bool:
+    def package_enabled(self, pkg: VnfPackageRecord) -> bool:
         return self.enabled.get(pkg.id, True)
 
-    def add_package(self, row: PackageRow, info: PkgInfoRow | None = None) -> None:
+    def add_package(self, row: VnfPackageRecord, info: PkgInfoRow | None = None) -> None:
         self.packages[row.id] = row
 
-    def instance(self, instance_id: str) -> InstanceRow | None:
+    def instance(self, instance_id: str) -> VnfInstanceRecord | None:
         row = self.instances.get(instance_id)
         return copy.deepcopy(row) if row else None
 
-    def add_instance(self, row: InstanceRow) -> None:
+    def add_instance(self, row: VnfInstanceRecord) -> None:
         self.instances[row.id] = row
 
     def delete_instance(self, instance_id: str) -> None:
         self.instances.pop(instance_id, None)
 
-    def operation(self, op_id: str) -> OperationRow | None:
+    def operation(self, op_id: str) -> VnfLcmOpOccRecord | None:
         row = self.operations.get(op_id)
         return copy.deepcopy(row) if row else None
 
-    def active_operation(self, instance_id: str) -> OperationRow | None:
+    def active_operation(self, instance_id: str) -> VnfLcmOpOccRecord | None:
         return next(
             (
                 op
@@ -94,7 +100,7 @@ class FakeRecords:
             None,
         )
 
-    def start_operation(self, row: OperationRow) -> None:
+    def start_operation(self, row: VnfLcmOpOccRecord) -> None:
         if self.active_operation(row.vnf_instance_id) is not None:
             raise BusyError(f"VNF instance {row.vnf_instance_id} is busy")
         self.operations[row.id] = copy.deepcopy(row)
@@ -134,7 +140,7 @@ class FakeRecords:
         if self.leases.get(op_id) == engine_id:
             del self.leases[op_id]
 
-    def expired_operations(self) -> list[OperationRow]:
+    def expired_operations(self) -> list[VnfLcmOpOccRecord]:
         return [
             copy.deepcopy(op)
             for op in self.operations.values()
@@ -257,21 +263,21 @@ class World:
             lease_ttl=timedelta(seconds=20),
         )
 
-    def package(self, pkg_id: str = "pkg-1", path: Path = WEBFARM) -> PackageRow:
+    def package(self, pkg_id: str = "pkg-1", path: Path = WEBFARM) -> VnfPackageRecord:
         model, _ = load_vnf(path)
-        row = PackageRow(
+        row = VnfPackageRecord(
             id=pkg_id,
             vnfd_id=model.vnfd_id if pkg_id == "pkg-1" else f"{model.vnfd_id}-{pkg_id}",
             path=str(path),
             summary=package_summary(model),
-            onboarding_state="ONBOARDED",
-            operational_state="ENABLED",
+            onboarding_state=OnboardingState.ONBOARDED,
+            operational_state=PackageOperationalState.ENABLED,
             created_at=T0,
         )
         self.records.add_package(row)
         return row
 
-    def instance(self, *, instantiated: bool = False, pkg: PackageRow | None = None) -> str:
+    def instance(self, *, instantiated: bool = False, pkg: VnfPackageRecord | None = None) -> str:
         pkg = pkg or self.records.packages.get("pkg-1") or self.package()
         instance_id = f"inst-{len(self.records.instances) + 1}"
         doc: dict[str, Any] = {"id": instance_id, "instantiationState": "NOT_INSTANTIATED"}
@@ -283,7 +289,7 @@ class World:
             )
             doc = {**doc, "instantiationState": "INSTANTIATED", "instantiatedVnfInfo": {}}
         self.records.add_instance(
-            InstanceRow(
+            VnfInstanceRecord(
                 id=instance_id,
                 vnfd_id=pkg.vnfd_id,
                 package_id=pkg.id,

@@ -11,10 +11,11 @@ import pytest
 
 from vnfm_runner.bootstrap import open_store
 from vnfm_runner.core import PackageError
+from vnfm_runner.domain import OnboardingState, PackageOperationalState
+from vnfm_runner.domain.records import VnfPackageRecord
 from vnfm_runner.errors import LcmError, NotFound
 from vnfm_runner.pkgm import PackageService
 from vnfm_runner.store.db import Store, now
-from vnfm_runner.store.tables import PackageRow
 
 SUMMARY = {
     "vnfdId": "vnfd-1",
@@ -35,16 +36,16 @@ class FakeOnboarder:
 
     def onboard(
         self, path: str | Path, package_id: str | None = None, *, with_pkg_info: bool = True
-    ) -> PackageRow:
+    ) -> VnfPackageRecord:
         if self.error is not None:
             raise self.error
-        row = PackageRow(
+        row = VnfPackageRecord(
             id=f"store-{Path(path).stem}",
             vnfd_id=SUMMARY["vnfdId"],
             path=str(self.root),
             summary=SUMMARY,
-            onboarding_state="ONBOARDED",
-            operational_state="ENABLED",
+            onboarding_state=OnboardingState.ONBOARDED,
+            operational_state=PackageOperationalState.ENABLED,
             created_at=now(),
         )
         self.store.add_package(row)

@@ -86,6 +86,9 @@ class DriverInfo:
     clouds_yaml: bool = False
     # its VNFCs are containers (packages deploying containers run here, VM packages do not)
     runs_containers: bool = False
+    # its VNFCs are servers whose usage the VIM's compute API reports (Nova's server
+    # diagnostics): the VNFM's metrics ask the VIM, as it cannot look into them itself
+    server_diagnostics: bool = False
 
     @property
     def names(self) -> tuple[str, ...]:

@@ -42,4 +42,5 @@ DRIVER = DriverInfo(
         endpoints=("interfaceInfo.endpoint", "interfaceInfo.authUrl", "accessInfo.authUrl"),
     ),
     clouds_yaml=True,
+    server_diagnostics=True,
 )
