@@ -77,6 +77,18 @@ def test_level_naming_an_unknown_aspect_warns_and_fails_only_when_used(tmp_path:
     assert onboarded.returncode == 0, onboarded.stderr
     assert onboarded.stdout.strip() == model.vnfd_id
     assert f"{where}: warning: instantiation level" in onboarded.stderr
+    # the warnings are kept with the package: onboarding it again (accepted, identical)
+    # shows them from the record
+    again = subprocess.run(
+        onboarded.args,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+        env={**os.environ, "VNFM_HOME": str(tmp_path / "home")},
+    )
+    assert again.returncode == 0 and again.stdout == onboarded.stdout, again.stderr
+    assert f"{where}: warning: instantiation level" in again.stderr
 
 
 def test_deltas_of_an_unknown_aspect_fail_only_a_scale_of_it(tmp_path: Path) -> None:

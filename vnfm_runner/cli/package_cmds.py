@@ -53,16 +53,15 @@ def onboard(path: str) -> None:
     from vnfm_runner.errors import LcmError
 
     try:
-        # read once more for its warnings: dangling references in parts a deployment may
-        # not use are accepted, and whoever onboards should see them as `validate` shows
-        _model, warnings = load_vnf(path)
-        for w in warnings:
-            click.echo(str(w), err=True)
         row = packages().onboard_path(path)
     except PackageError as exc:
         invalid([str(p) for p in exc.problems])
     except LcmError as exc:  # its vnfdId is onboarded with other content
         fail_on(exc)
+    # dangling references in parts a deployment may not use are accepted: whoever
+    # onboards sees them, as `validate` shows them
+    for warning in row.summary.get("warnings") or []:
+        click.echo(str(warning), err=True)
     click.echo(row.vnfd_id)
 
 

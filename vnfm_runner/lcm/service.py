@@ -106,7 +106,7 @@ class Vnfm:
 
         ``with_pkg_info``: also give it its SOL005 VnfPkgInfo (False when the API
         onboards content for a VnfPkgInfo of its own)."""
-        model, _warnings = load_vnf(path)  # raises PackageError with every problem
+        model, warnings = load_vnf(path)  # raises PackageError with every problem
         existing = self.store.package_by_vnfd(model.vnfd_id)
         if existing is not None and Path(existing.path).is_dir():
             # the same vnfdId names the same package (SOL004): only an identical one is
@@ -133,7 +133,7 @@ class Vnfm:
             id=pkg_id,
             vnfd_id=model.vnfd_id,
             path=str(target),
-            summary=package_summary(model),
+            summary=_with_warnings(package_summary(model), warnings),
             onboarding_state=OnboardingState.ONBOARDED,
             operational_state=PackageOperationalState.ENABLED,
             created_at=now(),
@@ -380,3 +380,9 @@ class Vnfm:
 
 
 __all__ = ["Listener", "Submit", "Vnfm"]
+
+
+def _with_warnings(summary: dict[str, Any], warnings: list[Any]) -> dict[str, Any]:
+    """The package's warnings (dangling references in parts a deployment may not use)
+    kept with its summary: whoever onboards it, or lists it later, sees them."""
+    return {**summary, "warnings": [str(w) for w in warnings]} if warnings else summary
