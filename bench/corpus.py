@@ -4,9 +4,10 @@ with hooks off, scale each aspect to the highest level its VDUs allow, heal, ter
 the VNFCs checked against the plan after each step and nothing left behind).
 
 Runs on the local VIM (root, iproute2) and on the project's OpenStack test bed when
-``scripts/openstack-testbed status`` says it is up (registered as a VIM the way
-tests/openstack registers it, every VDU's image mapped to the bed's cirros); otherwise
-that VIM is reported as skipped. CI runs a representative subset (tests/corpus).
+``scripts/openstack-testbed status`` says it is up (registered as a VIM by
+tests/corpus/matrix.register_openstack, every VDU's image mapped to the bed's cirros);
+otherwise that VIM is reported as skipped. CI runs a representative subset on the local
+VIM (tests/corpus) and one package on the bed (tests/openstack/test_corpus_openstack.py).
 
     .venv/bin/python bench/corpus.py [--package NAME] [--limit N] [--vim local|openstack|all]
                                      [--json FILE]
@@ -28,22 +29,24 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "collections")]
 
 from tests.corpus import corpus  # noqa: E402
-from tests.corpus.matrix import STEPS, Outcome, run_matrix  # noqa: E402
+from tests.corpus.matrix import (  # noqa: E402
+    STEPS,
+    Outcome,
+    openstack_residue,
+    register_openstack,
+    run_matrix,
+)
 from tests.integration.conftest import Lifecycle, have_ip, privileged  # noqa: E402
 from vnfm_runner.core import PlanError, PlanRequest, plan  # noqa: E402
 
 TESTBED = ROOT / "scripts" / "openstack-testbed"
-BED_VIM = "bed"
-BED_IMAGE = "cirros"
 PROBE_ID = "c0ffee00-0000-4000-8000-00000000be0c"
 
 
@@ -120,44 +123,6 @@ def bed_env() -> dict[str, str] | None:
     return env if "OS_CLOUD" in env and "OS_CLIENT_CONFIG_FILE" in env else None
 
 
-def register_bed(lc: Lifecycle, env: dict[str, str], reading: corpus.Reading) -> None:
-    """The bed as VIM ``bed`` of this home (demo project, soft placement on one host),
-    every VDU's image (by VDU id and by image name) mapped to the bed's cirros."""
-    images: dict[str, str] = {}
-    for flavour in reading.model.flavours:
-        for vdu in flavour.vdus:
-            images[vdu.id] = BED_IMAGE
-            if vdu.sw_image is not None and vdu.sw_image.name:
-                images[vdu.sw_image.name] = BED_IMAGE
-    svc = lc.service()
-    if BED_VIM in {v["name"] for v in svc.vims.list()}:
-        svc.vims.remove(BED_VIM)
-    svc.vims.add(
-        name=BED_VIM,
-        vim_type="openstack",
-        cloud=f"{env['OS_CLOUD']}-demo",
-        clouds_file=env["OS_CLIENT_CONFIG_FILE"],
-        options={"imageMap": images, "softPlacementPolicies": True},
-    )
-
-
-def bed_residue(env: dict[str, str]) -> Callable[[str], dict[str, Any]]:
-    """What the bed's driver still finds of an instance (empty when it is gone)."""
-
-    def residue(inst: str) -> dict[str, Any]:
-        from ansible_collections.nfv.vnfm.plugins.module_utils.vim import get_driver
-
-        vim = {
-            "vimType": "openstack",
-            "cloud": f"{env['OS_CLOUD']}-demo",
-            "cloudsFile": env["OS_CLIENT_CONFIG_FILE"],
-        }
-        found = get_driver(vim, timeout=120).resources(inst)
-        return {k: v for k, v in found.items() if v}
-
-    return residue
-
-
 # -- the run -----------------------------------------------------------------------------------
 def run_pass(
     vim: str,
@@ -176,10 +141,10 @@ def run_pass(
     try:
         outcome: Outcome
         if vim == "openstack" and bed is not None:
-            register_bed(lc, bed, reading)
-            outcome = run_matrix(
-                lc, reading.entry.path, flavour, level, vim=BED_VIM, residue=bed_residue(bed)
-            )
+            clouds, cloud = bed["OS_CLIENT_CONFIG_FILE"], f"{bed['OS_CLOUD']}-demo"
+            name = register_openstack(lc, clouds, cloud, reading.model)
+            residue = openstack_residue(clouds, cloud)
+            outcome = run_matrix(lc, reading.entry.path, flavour, level, vim=name, residue=residue)
         else:
             outcome = run_matrix(lc, reading.entry.path, flavour, level)
         result.steps = dict(outcome.steps)

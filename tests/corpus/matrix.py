@@ -2,9 +2,10 @@
 level, scale each aspect to the highest level its VDUs allow, heal one VNFC, terminate;
 the VNFCs checked against the plan after each step and nothing of the instance left.
 
-Used by tests/corpus/test_corpus.py (a few packages) and bench/corpus.py (all of them).
-The caller gives a ``Lifecycle`` (tests/integration/conftest.py): the real CLI on a
-private VNFM_HOME and the host's kernel.
+Used by tests/corpus/test_corpus.py (a few packages), tests/openstack/test_corpus_openstack.py
+(one package on the OpenStack test bed) and bench/corpus.py (all of them). The caller gives a
+``Lifecycle`` (tests/integration/conftest.py): the real CLI on a private VNFM_HOME and the
+host's kernel; ``register_openstack`` and ``openstack_residue`` put the test bed in its place.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from tests.integration.conftest import Lifecycle, leftovers, netns_names
 from vnfm_runner.core import PlanError, PlanRequest, load_vnf, plan
 
 STEPS = ("instantiate", "scale", "heal", "terminate")
+OPENSTACK_VIM = "bed"
+OPENSTACK_IMAGE = "cirros"  # the one image the test bed has (docs/openstack-testbed.md)
 
 
 @dataclass
@@ -93,6 +96,42 @@ def max_levels(
             top = n
         out[aspect.id] = top
     return out
+
+
+def register_openstack(lc: Lifecycle, clouds_file: str, cloud: str, model: Any) -> str:
+    """Register an OpenStack cloud as VIM ``bed`` of ``lc``'s home (soft placement: the
+    test bed has one compute host), every VDU's image (by VDU id and by image name) mapped
+    to the bed's cirros; returns the VIM's name."""
+    images: dict[str, str] = {}
+    for flavour in model.flavours:
+        for vdu in flavour.vdus:
+            images[vdu.id] = OPENSTACK_IMAGE
+            if vdu.sw_image is not None and vdu.sw_image.name:
+                images[vdu.sw_image.name] = OPENSTACK_IMAGE
+    svc = lc.service()
+    if OPENSTACK_VIM in {v["name"] for v in svc.vims.list()}:
+        svc.vims.remove(OPENSTACK_VIM)
+    svc.vims.add(
+        name=OPENSTACK_VIM,
+        vim_type="openstack",
+        cloud=cloud,
+        clouds_file=clouds_file,
+        options={"imageMap": images, "softPlacementPolicies": True},
+    )
+    return OPENSTACK_VIM
+
+
+def openstack_residue(clouds_file: str, cloud: str) -> Callable[[str], dict[str, Any]]:
+    """What the OpenStack driver still finds of an instance (empty when it is gone)."""
+
+    def residue(inst: str) -> dict[str, Any]:
+        from ansible_collections.nfv.vnfm.plugins.module_utils.vim import get_driver
+
+        vim = {"vimType": "openstack", "cloud": cloud, "cloudsFile": clouds_file}
+        found = get_driver(vim, timeout=120).resources(inst)
+        return {k: v for k, v in found.items() if v}
+
+    return residue
 
 
 def run_matrix(
