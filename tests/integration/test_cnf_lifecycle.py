@@ -59,6 +59,10 @@ class Backend(Protocol):
 
     def leftovers(self, instance_id: str) -> dict[str, list[str]]: ...
 
+    def lb_address(self, doc: dict[str, Any]) -> str:
+        """Where the host reaches the LB of the instance ``doc`` describes."""
+        ...
+
     def cleanup(self, instance_id: str) -> None: ...
 
 
@@ -91,6 +95,10 @@ class Podman:
 
     def delete_pod(self, name: str) -> None:
         self.run("pod", "rm", "--force", "--time", "0", name)
+
+    def lb_address(self, doc: dict[str, Any]) -> str:
+        (address,) = ext_addresses(doc)  # the LB's external CP on vnfm-podman-ext0
+        return address
 
     def marked(self, what: str, instance_id: str) -> list[str]:
         """Names of the podman objects of a kind carrying the instance's label or id."""
@@ -172,6 +180,13 @@ class Kubernetes:
 
     def delete_pod(self, name: str) -> None:
         self.core.delete_namespaced_pod(name, self.namespace, grace_period_seconds=0)
+
+    def lb_address(self, doc: dict[str, Any]) -> str:
+        # The driver reports no external CP address (pods are on the cluster network and
+        # the sample ships no Service): the LB pod's own address, which the host reaches
+        # where it routes the pod network (a one-node cluster on this host).
+        pod = self.core.read_namespaced_pod(vnfcs(doc)["lb-0"], self.namespace)
+        return str(pod.status.pod_ip)
 
     def leftovers(self, instance_id: str) -> dict[str, list[str]]:
         sel, ns = self.selector(instance_id), self.namespace
@@ -332,7 +347,7 @@ def test_cnf_lifecycle(lifecycle: Lifecycle, backend: Backend) -> None:
         if backend.name == "podman":  # one pod per VNFC, named from the plan's namePrefix
             prefix = pods["lb-0"].removesuffix("-lb-0")
             assert pods == {v: f"{prefix}-{v}" for v in pods}
-        (address,) = ext_addresses(doc)
+        address = backend.lb_address(doc)
         assert_serves(address, webs_of(doc))
         step("http")
 
@@ -385,6 +400,7 @@ def test_cnf_lifecycle(lifecycle: Lifecycle, backend: Backend) -> None:
         doc = lc.show(inst)
         assert {v["metadata"]["powerState"] for v in vnfc_infos(doc)} == {"on"}
         assert sorted(backend.pods(inst)) == sorted(vnfcs(doc).values())
+        address = backend.lb_address(doc)  # a Kubernetes LB pod is a new pod
         assert_serves(address, webs_of(doc))
         step("stop and start")
 
