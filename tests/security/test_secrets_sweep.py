@@ -91,11 +91,14 @@ class Sweep:
         self.outputs.append((f"{method} {path}", f"{r.headers}\n{r.text}"))
         return r
 
-    def cli(self, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+    def cli(
+        self, *args: str, ok: bool = True, stdin: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
         done = subprocess.run(
             [sys.executable, "-m", "vnfm_runner", *args],
             env=self.server.env,
             cwd=REPO_ROOT,
+            input=stdin,
             capture_output=True,
             text=True,
             timeout=900,
@@ -211,6 +214,29 @@ def test_registered_vim_secrets_are_sealed_and_never_shown(sweep: Sweep) -> None
         "apiKey": PLANTED["vim option apiKey"],
         "auth": {"password": PLANTED["vim option auth.password"]},
     }
+    assert sweep.hits() == []
+
+
+def test_vim_secrets_from_stdin_never_touch_the_command_line(sweep: Sweep) -> None:
+    """``--secret-stdin KEY``: the value comes from standard input (ps never shows it),
+    one line per key in order, sealed like ``--option``; bad use is one clear line."""
+    args = ("vim", "add", "sweep-stdin", "--type", "openstack", "--cloud", "nowhere")
+    secrets = (PLANTED["vim option password"], PLANTED["vim option apiKey"])
+    sweep.cli(
+        *args, "--secret-stdin", "password", "--secret-stdin", "apiKey",
+        stdin="\n".join(secrets) + "\n",
+    )  # fmt: skip
+    target = sweep.server.service().vims.resolve("sweep-stdin", None, "local")
+    assert target.credentials == {"password": secrets[0], "apiKey": secrets[1]}
+    shown = json.loads(sweep.cli("vim", "show", "sweep-stdin").stdout)
+    assert shown["connection"]["password"] == shown["connection"]["apiKey"] == "********"
+    short = sweep.cli(
+        "vim", "add", "sweep-short", "--type", "openstack", "--cloud", "nowhere",
+        "--secret-stdin", "password", "--secret-stdin", "apiKey",
+        ok=False, stdin="only-one-line\n",
+    )  # fmt: skip
+    assert short.returncode != 0 and "Traceback" not in short.stderr
+    assert "--secret-stdin apiKey: standard input ended before its line" in short.stderr
     assert sweep.hits() == []
 
 

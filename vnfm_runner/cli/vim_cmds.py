@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import click
@@ -44,6 +45,14 @@ def vim_group() -> None:
     metavar="KEY=VALUE",
     help="Driver option, e.g. softPlacementPolicies=true (repeatable).",
 )
+@click.option(
+    "--secret-stdin",
+    "secret_keys",
+    multiple=True,
+    metavar="KEY",
+    help="Driver option read from standard input, one line per KEY in the order given, "
+    "e.g. --secret-stdin password: never on the command line, where ps shows it.",
+)
 def add(
     name: str,
     vim_type: str,
@@ -53,6 +62,7 @@ def add(
     image_map: tuple[str, ...],
     flavour_map: tuple[str, ...],
     options: tuple[str, ...],
+    secret_keys: tuple[str, ...],
 ) -> None:
     """Register a VIM under NAME."""
     extra: dict[str, Any] = {}
@@ -62,6 +72,7 @@ def add(
         extra["flavourMap"] = _pairs(flavour_map, "--flavour-map")
     for key, value in _pairs(options, "--option").items():
         extra[key] = yaml.safe_load(value) if value else value
+    extra.update(_stdin_secrets(secret_keys))
     try:
         service().vims.add(
             name=name,
@@ -74,6 +85,22 @@ def add(
     except VimConfigError as exc:
         fail_on(exc)
     click.echo(name)
+
+
+def _stdin_secrets(keys: tuple[str, ...]) -> dict[str, str]:
+    """One line of standard input per key, taken as given (no YAML: a secret is a string),
+    without its line end."""
+    out: dict[str, str] = {}
+    for key in keys:
+        if not key or "=" in key:
+            invalid(f"error: --secret-stdin {key!r}: expected a KEY (its value comes from stdin)")
+        if key in out:
+            invalid(f"error: --secret-stdin {key!r} is given twice")
+        line = sys.stdin.readline()
+        if not line:
+            invalid(f"error: --secret-stdin {key}: standard input ended before its line")
+        out[key] = line.rstrip("\r\n")
+    return out
 
 
 def _pairs(items: tuple[str, ...], flag: str) -> dict[str, str]:
