@@ -367,6 +367,26 @@ def test_readiness() -> None:
     assert workload_not_ready(sts, 3) == "rollout of the ordinals from 1: 1 updated"
     sts["status"]["updatedReplicas"] = 2
     assert workload_not_ready(sts, 3) is None
+    # OnDelete (the driver's): pods still on the old template are no rollout under way
+    sts["spec"]["updateStrategy"] = {"type": "OnDelete"}
+    sts["status"].update(updatedReplicas=1, currentRevision="r1", updateRevision="r2")
+    assert workload_not_ready(sts, 3) is None
+    del sts["spec"]["updateStrategy"]
+    assert workload_not_ready(sts, 3) == "rollout under way"
+    ds = {
+        "kind": "DaemonSet",
+        "metadata": {"generation": 1},
+        "spec": {"updateStrategy": {"type": "OnDelete"}},
+        "status": {
+            "observedGeneration": 1,
+            "desiredNumberScheduled": 2,
+            "updatedNumberScheduled": 1,
+            "numberReady": 2,
+        },
+    }
+    assert workload_not_ready(ds, 2) is None
+    ds["spec"] = {}
+    assert workload_not_ready(ds, 2) == "1/2 pods updated, 2 ready"
     pod = {
         "kind": "Pod",
         "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "False"}]},

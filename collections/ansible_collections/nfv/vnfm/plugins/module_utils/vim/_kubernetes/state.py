@@ -393,13 +393,14 @@ def workload_not_ready(live: dict[str, Any], replicas: int) -> str | None:
         return None
     if int(status.get("observedGeneration") or 0) < int(meta.get("generation") or 0):
         return "the controller has not seen the change yet"
+    # OnDelete (what the driver applies): pods move to a new template only when deleted,
+    # batch by batch, so pods on the old one are not a rollout still under way
+    on_delete = (spec.get("updateStrategy") or {}).get("type") == "OnDelete"
     if kind == "DaemonSet":
         want = int(status.get("desiredNumberScheduled") or 0)
-        if (
-            int(status.get("updatedNumberScheduled") or 0) < want
-            or int(status.get("numberReady") or 0) < want
-        ):
-            return f"{status.get('numberReady') or 0}/{want} pods ready"
+        updated = want if on_delete else int(status.get("updatedNumberScheduled") or 0)
+        if updated < want or int(status.get("numberReady") or 0) < want:
+            return f"{updated}/{want} pods updated, {status.get('numberReady') or 0} ready"
         return None
     ready = int(status.get("readyReplicas") or 0)
     if kind == "Deployment":
@@ -414,7 +415,6 @@ def workload_not_ready(live: dict[str, Any], replicas: int) -> str | None:
         partition = int(strategy.get("partition") or 0)
         if ready < replicas or int(status.get("replicas") or 0) != replicas:
             return f"{ready}/{replicas} pods ready"
-        on_delete = (spec.get("updateStrategy") or {}).get("type") == "OnDelete"
         if (
             partition == 0
             and not on_delete
