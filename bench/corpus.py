@@ -5,7 +5,8 @@ the VNFCs checked against the plan after each step and nothing left behind).
 
 Runs on the local VIM (root, iproute2) and on the project's OpenStack test bed when
 ``scripts/openstack-testbed status`` says it is up (registered as a VIM by
-tests/corpus/matrix.register_openstack, every VDU's image mapped to the bed's cirros);
+tests/corpus/matrix.register_openstack, every VDU's image mapped to the bed's cirros, the
+flavors a package names and the bed lacks created with the sizes its VDUs ask);
 otherwise that VIM is reported as skipped. CI runs a representative subset on the local
 VIM (tests/corpus) and one package on the bed (tests/openstack/test_corpus_openstack.py).
 
@@ -142,7 +143,7 @@ def run_pass(
         outcome: Outcome
         if vim == "openstack" and bed is not None:
             clouds, cloud = bed["OS_CLIENT_CONFIG_FILE"], f"{bed['OS_CLOUD']}-demo"
-            name = register_openstack(lc, clouds, cloud, reading.model)
+            name = register_openstack(lc, clouds, cloud, reading.model, bed["OS_CLOUD"])
             residue = openstack_residue(clouds, cloud)
             outcome = run_matrix(lc, reading.entry.path, flavour, level, vim=name, residue=residue)
         else:

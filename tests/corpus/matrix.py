@@ -11,6 +11,7 @@ host's kernel; ``register_openstack`` and ``openstack_residue`` put the test bed
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -98,10 +99,63 @@ def max_levels(
     return out
 
 
-def register_openstack(lc: Lifecycle, clouds_file: str, cloud: str, model: Any) -> str:
+def provide_flavors(clouds_file: str, admin_cloud: str, model: Any) -> list[str]:
+    """Create, as the cloud's admin, a public flavor for every VDU that no flavor of the
+    cloud serves (its hint absent and none large enough), named by its hint with the sizes
+    it asks; returns the names created. A cloud that runs these packages has such flavors
+    (Tacker's own tests create them); the test bed ships three small ones only."""
+    import openstack.config
+    import openstack.connection
+    from ansible_collections.nfv.vnfm.plugins.module_utils.vim import VimError
+    from ansible_collections.nfv.vnfm.plugins.module_utils.vim._openstack.model import (
+        Flavor,
+        pick_flavor,
+    )
+
+    region = openstack.config.OpenStackConfig(config_files=[clouds_file]).get_one(admin_cloud)
+    conn = openstack.connection.Connection(config=region)
+    try:
+        have = [
+            Flavor(f.id, f.name, f.vcpus, f.ram, f.disk)
+            for f in conn.compute.flavors(is_public=None)
+        ]
+        created: list[str] = []
+        for flavour in model.flavours:
+            for vdu in flavour.vdus:
+                compute = {
+                    "numVirtualCpu": vdu.num_virtual_cpu,
+                    "virtualMemSizeMb": vdu.virtual_mem_size_mb,
+                    "localStorageGb": vdu.local_storage_gb,
+                    "flavourHint": vdu.flavour_hints[0] if vdu.flavour_hints else None,
+                }
+                try:  # the driver's own choice decides whether one is missing
+                    pick_flavor({"id": vdu.id, "compute": compute}, have, {})
+                    continue
+                except VimError:
+                    pass
+                vcpus = math.ceil(float(vdu.num_virtual_cpu or 1))
+                ram = math.ceil(float(vdu.virtual_mem_size_mb or 512))
+                disk = math.ceil(float(vdu.local_storage_gb or 1))
+                name = compute["flavourHint"] or f"corpus-{vcpus}c-{ram}m-{disk}g"
+                made = conn.compute.create_flavor(
+                    name=name, vcpus=vcpus, ram=ram, disk=disk, is_public=True
+                )
+                have.append(Flavor(made.id, name, vcpus, ram, disk))
+                created.append(name)
+        return created
+    finally:
+        conn.close()
+
+
+def register_openstack(
+    lc: Lifecycle, clouds_file: str, cloud: str, model: Any, admin_cloud: str | None = None
+) -> str:
     """Register an OpenStack cloud as VIM ``bed`` of ``lc``'s home (soft placement: the
     test bed has one compute host), every VDU's image (by VDU id and by image name) mapped
-    to the bed's cirros; returns the VIM's name."""
+    to the bed's cirros; returns the VIM's name. With ``admin_cloud``, the flavors the
+    package needs and the cloud lacks are created first (``provide_flavors``)."""
+    if admin_cloud is not None:
+        provide_flavors(clouds_file, admin_cloud, model)
     images: dict[str, str] = {}
     for flavour in model.flavours:
         for vdu in flavour.vdus:

@@ -10,10 +10,19 @@ mgmt_driver__ansible__ansible_vnf_package: one VDU with a Cinder volume, CPs wit
 
 from __future__ import annotations
 
+import uuid
+from types import SimpleNamespace
+
 import pytest
 
 from tests.corpus import corpus
-from tests.corpus.matrix import STEPS, openstack_residue, register_openstack, run_matrix
+from tests.corpus.matrix import (
+    STEPS,
+    openstack_residue,
+    provide_flavors,
+    register_openstack,
+    run_matrix,
+)
 from tests.integration.conftest import Lifecycle, lifecycle
 from tests.openstack.conftest import OpenStackCloud
 from vnfm_runner.core import load_vnf
@@ -33,7 +42,7 @@ def test_corpus_package_lifecycle_on_the_bed(
         pytest.skip("../shared/conformance is not present")
     clouds, cloud = str(openstack_cloud.clouds_yaml), openstack_cloud.demo_cloud
     model, _ = load_vnf(path)
-    vim = register_openstack(lifecycle, clouds, cloud, model)
+    vim = register_openstack(lifecycle, clouds, cloud, model, openstack_cloud.cloud)
     residue = openstack_residue(clouds, cloud)
     try:
         outcome = run_matrix(lifecycle, path, "default", None, vim=vim, residue=residue)
@@ -42,3 +51,45 @@ def test_corpus_package_lifecycle_on_the_bed(
             if residue(inst):
                 lifecycle.cli("terminate", inst, "--forceful", "-q")
     assert outcome.steps == {s: "ok" for s in STEPS}
+
+
+def test_flavors_a_package_names_are_provided_once(openstack_cloud: OpenStackCloud) -> None:
+    """Four Tacker packages name flavors larger than the bed's (m1.medium: 2 vCPU, 4 GiB,
+    45 GB): the harness creates what the driver could not pick, and only that."""
+    from ansible_collections.nfv.vnfm.plugins.module_utils.vim._openstack.model import (
+        Flavor,
+        pick_flavor,
+    )
+
+    hint = f"corpus-test-{uuid.uuid4().hex[:8]}"
+    big = SimpleNamespace(
+        id="VDU1",
+        num_virtual_cpu=3,
+        virtual_mem_size_mb=6144.0,
+        local_storage_gb=7.0,
+        flavour_hints=[hint],
+    )
+    small = SimpleNamespace(  # m1.tiny serves it: nothing to create
+        id="VDU2",
+        num_virtual_cpu=1,
+        virtual_mem_size_mb=512.0,
+        local_storage_gb=1.0,
+        flavour_hints=["absent-but-small"],
+    )
+    model = SimpleNamespace(flavours=[SimpleNamespace(vdus=[big, small])])
+    clouds = str(openstack_cloud.clouds_yaml)
+    conn = openstack_cloud.connect()
+    try:
+        assert provide_flavors(clouds, openstack_cloud.cloud, model) == [hint]
+        made = conn.compute.find_flavor(hint, ignore_missing=False)
+        assert (made.vcpus, made.ram, made.disk, made.is_public) == (3, 6144, 7, True)
+        # the member project sees it, and the driver now picks it by its hint
+        demo = openstack_cloud.connect(openstack_cloud.demo_cloud)
+        seen = [Flavor(f.id, f.name, f.vcpus, f.ram, f.disk) for f in demo.compute.flavors()]
+        compute = {"numVirtualCpu": 3, "virtualMemSizeMb": 6144, "flavourHint": hint}
+        assert pick_flavor({"id": "VDU1-0", "compute": compute}, seen, {}).name == hint
+        assert provide_flavors(clouds, openstack_cloud.cloud, model) == []
+    finally:
+        found = conn.compute.find_flavor(hint)
+        if found is not None:
+            conn.compute.delete_flavor(found)
