@@ -239,3 +239,57 @@ def test_ansible_doc(module: str) -> None:
     assert result.returncode == 0, result.stderr
     assert module in result.stdout
     assert "[WARNING]" not in result.stderr
+
+
+def _run_module_file(args: dict[str, Any]) -> dict[str, Any]:
+    """nfv.vnfm.vnf_plan run as a module (its file, arguments as JSON), as Ansible ran it
+    before the action plugin of the same name took the task to the controller."""
+    module = COLLECTIONS / "ansible_collections/nfv/vnfm/plugins/modules/vnf_plan.py"
+    done = subprocess.run(
+        [sys.executable, str(module), json.dumps({"ANSIBLE_MODULE_ARGS": args})],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(COLLECTIONS)},
+        timeout=120,
+    )
+    out: dict[str, Any] = json.loads(done.stdout)
+    return out
+
+
+def test_action_plugin_answers_as_the_module(normal_and_check: tuple[Any, Any]) -> None:
+    """The playbook's tasks ran through plugins/action/vnf_plan.py; the module itself,
+    given the same arguments, returns the same plan, heal and VNFC changes."""
+    runner, _ = normal_and_check
+    by_level = task_results(runner)["Plan by level"]
+    module = _run_module_file(
+        {
+            "package": str(WEBFARM),
+            "vnf_instance_id": INSTANCE,
+            "flavour_id": "default",
+            "instantiation_level_id": "large",
+        }
+    )
+    for key in ("plan", "heal", "vnfc_changes", "rolling", "changed"):
+        assert json.dumps(by_level[key], sort_keys=True) == json.dumps(module[key], sort_keys=True)
+
+
+def test_action_plugin_rejects_bad_arguments_as_the_module(tmp_path: Path) -> None:
+    playbook = PLAN_ERROR_PLAYBOOK.replace(
+        "        aspect_levels:\n          web: 8\n", ""
+    ).replace(
+        "        flavour_id: default\n", "        flavour_id: default\n        operation: NOPE\n"
+    )
+    runner = run_playbook(tmp_path, playbook)
+    result = task_results(runner)["Plan too many web servers"]
+    module = _run_module_file(
+        {
+            "package": str(WEBFARM),
+            "vnf_instance_id": INSTANCE,
+            "flavour_id": "default",
+            "operation": "NOPE",
+        }
+    )
+    assert result["_failed"] is True and module["failed"] is True
+    assert "operation" in result["msg"] and "NOPE" in result["msg"]
+    assert module["msg"] == result["msg"]

@@ -26,6 +26,7 @@ from ansible_collections.nfv.vnfm.plugins.module_utils.operations import (
     spec,
 )
 from ansible_collections.nfv.vnfm.plugins.module_utils.plan import decide
+from ansible_collections.nfv.vnfm.plugins.module_utils.plan.entry import ARGUMENT_SPEC
 from ansible_collections.nfv.vnfm.plugins.module_utils.vnfd._sol001_catalogue import (
     VNFD_TYPES,
     catalogue_document,
@@ -191,7 +192,8 @@ def test_vnf_plan_documents_the_operations_of_the_table() -> None:
     module = COLLECTION / "plugins/modules/vnf_plan.py"
     choices = _module_documentation(module)["options"]["operation"]["choices"]
     assert choices == [str(op) for op in Operation if op is not Operation.TERMINATE]
-    assert "choices=list(PLANNED)" in module.read_text()
+    assert ARGUMENT_SPEC["operation"]["choices"] == choices
+    assert "argument_spec=ARGUMENT_SPEC" in module.read_text()
 
 
 @pytest.mark.parametrize("row", SOL003, ids=_ids(SOL003))

@@ -163,92 +163,24 @@ plan:
       sample: {"web": 1}
 """
 
-import traceback
-
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible_collections.nfv.vnfm.plugins.module_utils.errors import PackageError, PlanError
-from ansible_collections.nfv.vnfm.plugins.module_utils.operations import Operation
-
-# The operations whose next desired state this module decides: the operation table's, but
-# TERMINATE (its desired state is empty). DOCUMENTATION lists them too, checked against the
-# table by tests/unit/test_operation_table.py (and against this list by validate-modules).
-PLANNED = tuple(str(op) for op in Operation if op is not Operation.TERMINATE)
-
-try:
-    # The package reader needs PyYAML and the planner netaddr, which a target Python may lack.
-    from ansible_collections.nfv.vnfm.plugins.module_utils.plan.decide import decide_plan
-    from ansible_collections.nfv.vnfm.plugins.module_utils.vnfd.loader import load_vnf
-except ImportError:
-    IMPORT_ERROR: str | None = traceback.format_exc()
-else:
-    IMPORT_ERROR = None
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.nfv.vnfm.plugins.module_utils.plan.entry import (
+    ARGUMENT_SPEC,
+    PlanFailure,
+    run_plan,
+)
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            package=dict(type="path", required=True),
-            vnf_instance_id=dict(type="str", required=True),
-            operation=dict(
-                type="str",
-                default="INSTANTIATE",
-                choices=list(PLANNED),
-            ),
-            request=dict(type="dict"),
-            current_plan=dict(type="dict"),
-            current_package=dict(type="path"),
-            flavour_id=dict(type="str"),
-            instantiation_level_id=dict(type="str"),
-            aspect_levels=dict(type="dict"),
-            ext_virtual_links=dict(type="list", elements="dict", default=[]),
-            vim_mapping=dict(type="dict", default={}),
-            resources=dict(type="dict"),
-        ),
-        supports_check_mode=True,
-    )
-    if IMPORT_ERROR is not None:
-        module.fail_json(msg=missing_required_lib("PyYAML and netaddr"), exception=IMPORT_ERROR)
-    p = module.params
-    request = p["request"]
-    if request is None:
-        if not p["flavour_id"]:
-            module.fail_json(msg="flavour_id (or request) is required")
-        levels = p["aspect_levels"]
-        request = {
-            "flavourId": p["flavour_id"],
-            "instantiationLevelId": p["instantiation_level_id"],
-            "scaleLevels": {str(k): v for k, v in levels.items()} if levels else None,
-            "extVirtualLinks": p["ext_virtual_links"],
-        }
+    # The collection's action plugin of the same name runs the plan in the controller's
+    # process (no module round trip); this is the module it documents and runs as the
+    # fallback when it is called without the collection's action plugins.
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     try:
-        model, _warnings = load_vnf(p["package"])
-        current_model = None
-        if p["operation"] == "CHANGE_VNFPKG":
-            if not p["current_package"]:
-                module.fail_json(msg="operation CHANGE_VNFPKG needs current_package")
-            current_model, _warnings = load_vnf(p["current_package"])
-        result, decision, delta = decide_plan(
-            model,
-            p["vnf_instance_id"],
-            p["operation"],
-            request,
-            p["current_plan"],
-            vim_mapping=p["vim_mapping"],
-            current_model=current_model,
-            package_dir=p["package"],
-            resources=p["resources"],
-        )
-    except PackageError as exc:
-        module.fail_json(msg="invalid VNF package:\n" + str(exc))
-    except (PlanError, ValueError, TypeError) as exc:
-        module.fail_json(msg="cannot plan: " + str(exc))
-    module.exit_json(
-        changed=False,
-        plan=result,
-        heal=decision.heal,
-        vnfc_changes=delta,
-        rolling=decision.rolling,
-    )
+        result = run_plan(module.params)
+    except PlanFailure as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(changed=False, **result)
 
 
 if __name__ == "__main__":
