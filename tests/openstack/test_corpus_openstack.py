@@ -54,7 +54,7 @@ def test_corpus_package_lifecycle_on_the_bed(
 
 
 def test_flavors_a_package_names_are_provided_once(openstack_cloud: OpenStackCloud) -> None:
-    """Four Tacker packages name flavors larger than the bed's (m1.medium: 2 vCPU, 4 GiB,
+    """Three Tacker packages name flavors larger than the bed's (m1.medium: 2 vCPU, 4 GiB,
     45 GB): the harness creates what the driver could not pick, and only that."""
     from ansible_collections.nfv.vnfm.plugins.module_utils.vim._openstack.model import (
         Flavor,
