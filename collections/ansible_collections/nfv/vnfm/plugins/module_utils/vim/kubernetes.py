@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import math
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +81,7 @@ from ansible_collections.nfv.vnfm.plugins.module_utils.vim.base import (
     ReconcilingDriver,
     VimError,
 )
+from ansible_collections.nfv.vnfm.plugins.module_utils.vim.stop import stop_grace
 
 __all__ = ["KubernetesDriver"]
 
@@ -351,32 +351,9 @@ class KubernetesDriver(ReconcilingDriver[Desired, Observed, Changes]):
             by_vdu,
             workloads,
             stopped,
-            stop_grace=self._stop_grace(plan) if stopped else None,
+            stop_grace=stop_grace(plan) if stopped else None,
             warnings=warnings,
         )
-
-    @staticmethod
-    def _stop_grace(plan: dict[str, Any]) -> int | None:
-        """Seconds the pods of a stopped VDU get: 0 for a FORCEFUL stop, the request's
-        gracefulStopTimeout for a GRACEFUL one (kept in the plan's inputs), else None
-        (their own terminationGracePeriodSeconds)."""
-        inputs = plan.get("inputs") or {}
-        if not isinstance(inputs, dict):
-            raise VimError("plan: 'inputs' must be a mapping")
-        stop_type = inputs.get("stopType") or "GRACEFUL"
-        if stop_type not in ("GRACEFUL", "FORCEFUL"):
-            raise VimError(f"plan: inputs.stopType must be GRACEFUL or FORCEFUL, got {stop_type!r}")
-        if stop_type == "FORCEFUL":
-            return 0
-        timeout = inputs.get("gracefulStopTimeout")
-        if timeout is None:
-            return None
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout < 0:
-            raise VimError(
-                "plan: inputs.gracefulStopTimeout must be a number of seconds >= 0, "
-                f"got {timeout!r}"
-            )
-        return math.ceil(timeout)
 
     @staticmethod
     def _stopped(by_vdu: dict[str, list[dict[str, Any]]]) -> set[str]:

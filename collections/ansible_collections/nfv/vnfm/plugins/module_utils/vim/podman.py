@@ -34,7 +34,6 @@ never edited; removed with the pod).
 from __future__ import annotations
 
 import dataclasses
-import math
 import os
 from typing import Any
 
@@ -62,6 +61,7 @@ from ansible_collections.nfv.vnfm.plugins.module_utils.vim.base import (
     ReconcilingDriver,
     VimError,
 )
+from ansible_collections.nfv.vnfm.plugins.module_utils.vim.stop import stop_grace
 
 __all__ = ["PodmanDriver"]
 
@@ -132,7 +132,7 @@ class PodmanDriver(ReconcilingDriver[Desired, Observed, Changes]):
             self.podman,
             stop_timeout=self.stop_timeout,
             token=self.token,
-            power_off_timeout=self.power_off_timeout(desired),
+            power_off_timeout=stop_grace(desired.plan) if desired is not None else None,
         ).apply(changes)
         return None
 
@@ -181,28 +181,6 @@ class PodmanDriver(ReconcilingDriver[Desired, Observed, Changes]):
         return list(changes.warnings)
 
     # -- internals -----------------------------------------------------------
-    def power_off_timeout(self, desired: Desired | None) -> int | None:
-        """Seconds a pod gets to stop on operate: 0 for a FORCEFUL stop, the request's
-        gracefulStopTimeout for a GRACEFUL one (kept in the plan's inputs), else None (the
-        VIM's stopTimeout)."""
-        inputs = (desired.plan.get("inputs") if desired is not None else None) or {}
-        if not isinstance(inputs, dict):
-            raise VimError("plan: 'inputs' must be a mapping")
-        stop_type = inputs.get("stopType") or "GRACEFUL"
-        if stop_type not in ("GRACEFUL", "FORCEFUL"):
-            raise VimError(f"plan: inputs.stopType must be GRACEFUL or FORCEFUL, got {stop_type!r}")
-        if stop_type == "FORCEFUL":
-            return 0
-        timeout = inputs.get("gracefulStopTimeout")
-        if timeout is None:
-            return None
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout < 0:
-            raise VimError(
-                "plan: inputs.gracefulStopTimeout must be a number of seconds >= 0, "
-                f"got {timeout!r}"
-            )
-        return math.ceil(timeout)
-
     def manifests(self, plan: dict[str, Any]) -> list[dict[str, Any]]:
         """The package's Kubernetes objects (the files the plan names, else all)."""
         if self._manifests is not None:

@@ -44,7 +44,6 @@ from ansible_collections.nfv.vnfm.plugins.module_utils.vim._openstack.discover i
     to_security_group,
 )
 from ansible_collections.nfv.vnfm.plugins.module_utils.vim._openstack.model import (
-    GRACEFUL,
     Desired,
     DNetwork,
     DPort,
@@ -56,6 +55,7 @@ from ansible_collections.nfv.vnfm.plugins.module_utils.vim._openstack.model impo
     Rule,
     Server,
 )
+from ansible_collections.nfv.vnfm.plugins.module_utils.vim.stop import GRACEFUL
 
 T = TypeVar("T")
 POLL = 0.5  # seconds between two listings while waiting (one listing per wait)

@@ -20,6 +20,7 @@ from typing import Any
 
 from ansible_collections.nfv.vnfm.plugins.module_utils.vim import VimError, vnfc_marks
 from ansible_collections.nfv.vnfm.plugins.module_utils.vim._openstack import naming
+from ansible_collections.nfv.vnfm.plugins.module_utils.vim.stop import GRACEFUL, stop_settings
 
 # A rule: (direction, ethertype, protocol, port_range_min, port_range_max, remote_ip_prefix)
 Rule = tuple[str, str, "str | None", "int | None", "int | None", "str | None"]
@@ -32,9 +33,6 @@ DEFAULT_EGRESS: tuple[Rule, ...] = (
 # Power states of a VNFC (the plan's ``powerState``; operate STOPPED -> "off").
 POWER_ON = "on"
 POWER_OFF = "off"
-# How to stop (SOL003 OperateVnfRequest.stopType); Nova has one stop call, see apply.py.
-GRACEFUL = "GRACEFUL"
-FORCEFUL = "FORCEFUL"
 
 
 # -- observed ------------------------------------------------------------------------------
@@ -659,21 +657,3 @@ def desired_state(
         stop_type=stop_type,
         graceful_stop_timeout=stop_timeout,
     )
-
-
-def stop_settings(plan: dict[str, Any]) -> tuple[str, float | None]:
-    """(stopType, gracefulStopTimeout) of the last operate, from the plan's inputs."""
-    inputs = plan.get("inputs") or {}
-    if not isinstance(inputs, dict):
-        raise VimError("plan: 'inputs' must be a mapping")
-    stop_type = inputs.get("stopType") or GRACEFUL
-    if stop_type not in (GRACEFUL, FORCEFUL):
-        raise VimError(f"plan: inputs.stopType must be GRACEFUL or FORCEFUL, got {stop_type!r}")
-    timeout = inputs.get("gracefulStopTimeout")
-    if timeout is None:
-        return str(stop_type), None
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout < 0:
-        raise VimError(
-            f"plan: inputs.gracefulStopTimeout must be a number of seconds >= 0, got {timeout!r}"
-        )
-    return str(stop_type), float(timeout)
