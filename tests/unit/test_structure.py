@@ -182,3 +182,18 @@ def test_the_store_answers_with_records(tmp_path: Path) -> None:
     assert op.doc == {"a": 1} and op.created_at == stamp
     op.doc["a"] = 2  # a record is the reader's own copy: the store keeps what it committed
     assert store.operation("o").doc == {"a": 1}  # type: ignore[union-attr]
+
+
+def test_each_record_has_its_rows_columns() -> None:
+    """store/mapping.py maps by name: a column a migration adds needs its record field."""
+    import dataclasses
+
+    from vnfm_runner.domain.records import VnfInstanceRecord, VnfLcmOpOccRecord, VnfPackageRecord
+    from vnfm_runner.store.tables import InstanceRow, OperationRow, PackageRow
+
+    for record, row in (
+        (VnfPackageRecord, PackageRow),
+        (VnfInstanceRecord, InstanceRow),
+        (VnfLcmOpOccRecord, OperationRow),
+    ):
+        assert {f.name for f in dataclasses.fields(record)} == set(row.__table__.columns.keys())

@@ -1,12 +1,17 @@
 """Rows to domain records and back: the one place that knows both shapes.
 
-A record read takes its row's documents as they are (the row dies with its read
-session); a row written copies the record's, so a caller that goes on changing its
-record never changes what a session is about to commit."""
+A record's fields are its row's columns, by name: a record read takes its row's
+values as they are (the row dies with its read session), with states and operation
+types made the domain's enums; a row written copies the record's documents, so a
+caller that goes on changing its record never changes what a session is about to
+commit."""
 
 from __future__ import annotations
 
 import copy
+import dataclasses
+from enum import StrEnum
+from typing import Any, TypeVar
 
 from vnfm_runner.domain.records import VnfInstanceRecord, VnfLcmOpOccRecord, VnfPackageRecord
 from vnfm_runner.domain.states import (
@@ -16,88 +21,57 @@ from vnfm_runner.domain.states import (
     PackageOperationalState,
 )
 from vnfm_runner.domain.table import Operation
-from vnfm_runner.store.tables import InstanceRow, OperationRow, PackageRow
+from vnfm_runner.store.tables import Base, InstanceRow, OperationRow, PackageRow
+
+R = TypeVar("R", VnfPackageRecord, VnfInstanceRecord, VnfLcmOpOccRecord)
+T = TypeVar("T", bound=Base)
+
+# The typed columns of the three records (stored as plain strings).
+_ENUMS: dict[type[Any], dict[str, type[StrEnum]]] = {
+    VnfPackageRecord: {
+        "onboarding_state": OnboardingState,
+        "operational_state": PackageOperationalState,
+    },
+    VnfInstanceRecord: {"instantiation_state": InstantiationState},
+    VnfLcmOpOccRecord: {"operation": Operation, "state": OperationState},
+}
+
+
+def _record(cls: type[R], row: Base) -> R:
+    enums = _ENUMS[cls]
+    values = {f.name: getattr(row, f.name) for f in dataclasses.fields(cls)}
+    for name, enum in enums.items():
+        values[name] = enum(values[name])
+    return cls(**values)
+
+
+def _row(table: type[T], rec: VnfPackageRecord | VnfInstanceRecord | VnfLcmOpOccRecord) -> T:
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(rec):
+        value = getattr(rec, f.name)
+        values[f.name] = str(value) if isinstance(value, StrEnum) else copy.deepcopy(value)
+    return table(**values)
 
 
 def package_record(row: PackageRow) -> VnfPackageRecord:
-    return VnfPackageRecord(
-        id=row.id,
-        vnfd_id=row.vnfd_id,
-        path=row.path,
-        summary=row.summary,
-        onboarding_state=OnboardingState(row.onboarding_state),
-        operational_state=PackageOperationalState(row.operational_state),
-        created_at=row.created_at,
-    )
+    return _record(VnfPackageRecord, row)
 
 
 def package_row(rec: VnfPackageRecord) -> PackageRow:
-    return PackageRow(
-        id=rec.id,
-        vnfd_id=rec.vnfd_id,
-        path=rec.path,
-        summary=copy.deepcopy(rec.summary),
-        onboarding_state=str(rec.onboarding_state),
-        operational_state=str(rec.operational_state),
-        created_at=rec.created_at,
-    )
+    return _row(PackageRow, rec)
 
 
 def instance_record(row: InstanceRow) -> VnfInstanceRecord:
-    return VnfInstanceRecord(
-        id=row.id,
-        vnfd_id=row.vnfd_id,
-        package_id=row.package_id,
-        instantiation_state=InstantiationState(row.instantiation_state),
-        doc=row.doc,
-        desired_state=row.desired_state,
-        vim=row.vim,
-        created_at=row.created_at,
-    )
+    return _record(VnfInstanceRecord, row)
 
 
 def instance_row(rec: VnfInstanceRecord) -> InstanceRow:
-    return InstanceRow(
-        id=rec.id,
-        vnfd_id=rec.vnfd_id,
-        package_id=rec.package_id,
-        instantiation_state=str(rec.instantiation_state),
-        doc=copy.deepcopy(rec.doc),
-        desired_state=copy.deepcopy(rec.desired_state),
-        vim=copy.deepcopy(rec.vim),
-        created_at=rec.created_at,
-    )
+    return _row(InstanceRow, rec)
 
 
 def operation_record(row: OperationRow) -> VnfLcmOpOccRecord:
-    return VnfLcmOpOccRecord(
-        id=row.id,
-        vnf_instance_id=row.vnf_instance_id,
-        operation=Operation(row.operation),
-        state=OperationState(row.state),
-        doc=row.doc,
-        created_at=row.created_at,
-        runner_ident=row.runner_ident,
-        artifacts_dir=row.artifacts_dir,
-        desired_before=row.desired_before,
-        desired_after=row.desired_after,
-        engine_id=row.engine_id,
-        lease_expires_at=row.lease_expires_at,
-    )
+    return _record(VnfLcmOpOccRecord, row)
 
 
 def operation_row(rec: VnfLcmOpOccRecord) -> OperationRow:
-    return OperationRow(
-        id=rec.id,
-        vnf_instance_id=rec.vnf_instance_id,
-        operation=str(rec.operation),
-        state=str(rec.state),
-        doc=copy.deepcopy(rec.doc),
-        runner_ident=rec.runner_ident,
-        artifacts_dir=rec.artifacts_dir,
-        desired_before=copy.deepcopy(rec.desired_before),
-        desired_after=copy.deepcopy(rec.desired_after),
-        engine_id=rec.engine_id,
-        lease_expires_at=rec.lease_expires_at,
-        created_at=rec.created_at,
-    )
+    return _row(OperationRow, rec)
