@@ -9,7 +9,6 @@ back with the same name and a new uid). The checks are on the requests the drive
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import re
@@ -26,6 +25,7 @@ from tests.unit.test_kubernetes_requests import (
     Call,
     Recorder,
     changes,
+    hold,
 )
 from vnfm_runner import paths
 
@@ -109,30 +109,6 @@ def driver_for(rec: Recorder, package: Path, **vim: Any) -> KubernetesDriver:
         api_client=rec,
         wait=False,
     )
-
-
-def hold(rec: Recorder, obj: dict[str, Any]) -> dict[str, Any]:
-    """The cluster holds ``obj`` (as applied), rolled out and ready."""
-    plural = {
-        "Deployment": "deployments",
-        "StatefulSet": "statefulsets",
-        "Pod": "pods",
-    }[obj["kind"]]
-    live = copy.deepcopy(obj)
-    live["metadata"].update(uid=f"uid-{obj['metadata']['name']}", generation=1)
-    n = live["spec"].get("replicas", 1)
-    live["status"] = {
-        "observedGeneration": 1,
-        "replicas": n,
-        "readyReplicas": n,
-        "updatedReplicas": n,
-        "availableReplicas": n,
-        "phase": "Running",
-    }
-    items = rec.live.setdefault(plural, [])
-    items[:] = [i for i in items if i["metadata"]["name"] != obj["metadata"]["name"]]
-    items.append(live)
-    return live
 
 
 def pod(name: str, vdu: str, uid: str, **labels: str) -> dict[str, Any]:

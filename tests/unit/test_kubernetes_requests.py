@@ -167,24 +167,36 @@ def _driver(rec: Recorder) -> KubernetesDriver:
     )
 
 
+def hold(rec: Recorder, obj: dict[str, Any]) -> dict[str, Any]:
+    """The cluster holds ``obj`` (as applied), rolled out and ready."""
+    plural = {
+        "Deployment": "deployments",
+        "StatefulSet": "statefulsets",
+        "Pod": "pods",
+    }[obj["kind"]]
+    live = copy.deepcopy(obj)
+    live["metadata"].update(uid=f"uid-{obj['metadata']['name']}", generation=1)
+    n = live["spec"].get("replicas", 1)
+    live["status"] = {
+        "observedGeneration": 1,
+        "replicas": n,
+        "readyReplicas": n,
+        "updatedReplicas": n,
+        "availableReplicas": n,
+        "phase": "Running",
+    }
+    items = rec.live.setdefault(plural, [])
+    items[:] = [i for i in items if i["metadata"]["name"] != obj["metadata"]["name"]]
+    items.append(live)
+    return live
+
+
 def _live_from(
     rec: Recorder, driver: KubernetesDriver, plan: dict[str, Any], web_pods: int
 ) -> None:
     """What the cluster holds once ``plan`` is applied: its objects and ready pods."""
-    desired = driver.desired_state(plan)
-    for obj in desired.objects:
-        live = copy.deepcopy(obj)
-        live["metadata"].update(uid=f"uid-{obj['metadata']['name']}", generation=1)
-        n = live["spec"].get("replicas", 1)
-        live["status"] = {
-            "observedGeneration": 1,
-            "replicas": n,
-            "readyReplicas": n,
-            "updatedReplicas": n,
-            "availableReplicas": n,
-        }
-        plural = {"Deployment": "deployments"}[obj["kind"]]
-        rec.live.setdefault(plural, []).append(live)
+    for obj in driver.desired_state(plan).objects:
+        hold(rec, obj)
     for vdu, n in (("lb", 1), ("web", web_pods)):
         for i in range(n):
             rec.live.setdefault("pods", []).append(
