@@ -10,11 +10,14 @@ flavors a package names and the bed lacks created with the sizes its VDUs ask);
 otherwise that VIM is reported as skipped. CI runs a representative subset on the local
 VIM (tests/corpus) and one package on the bed (tests/openstack/test_corpus_openstack.py).
 
-    .venv/bin/python bench/corpus.py [--package NAME] [--limit N] [--vim local|openstack|all]
-                                     [--json FILE]
+    .venv/bin/python bench/corpus.py [--package NAME] [--skip NAME] [--limit N] [--shard K/N]
+                                     [--vim local|openstack|all] [--json FILE]
 
-``--package`` keeps the packages whose name contains NAME (repeatable); ``--limit`` the
-first N VM packages after that. Prints one line per pass, then the counts per VIM: packages,
+``--package`` keeps the packages whose name contains NAME (repeatable), ``--skip`` drops
+those whose name is NAME exactly (repeatable); ``--limit`` the first N VM packages after
+that; ``--shard K/N`` every N-th of those from the K-th (1-based), so that N processes side
+by side share the matrix. ``--json`` is rewritten after every pass (an interrupted run
+keeps what it did). Prints one line per pass, then the counts per VIM: packages,
 passes, and passes whose instantiate/scale/heal/terminate came out clean, and every failure
 with its reason. A level that its VDUs cannot hold (the VNFM refuses that request alone)
 is listed as not applicable, not as a failure. Exits 1 when a pass failed.
@@ -75,7 +78,9 @@ class Pass:
         return "incomplete"
 
 
-def vm_packages(names: list[str], limit: int | None) -> tuple[list[corpus.Reading], str | None]:
+def vm_packages(
+    names: list[str], limit: int | None, skip: tuple[str, ...] = ()
+) -> tuple[list[corpus.Reading], str | None]:
     """The VM-based readings of the corpus (filtered), and why the Tacker part is missing."""
     entries = corpus.shared_entries()
     missing = None
@@ -85,6 +90,7 @@ def vm_packages(names: list[str], limit: int | None) -> tuple[list[corpus.Readin
         missing = str(exc)
     if names:
         entries = [e for e in entries if any(n in e.name for n in names)]
+    entries = [e for e in entries if e.name not in skip]
     readings = [r for r in map(corpus.read, entries) if r.kind == "vm"]
     return (readings[:limit] if limit else readings), missing
 
@@ -182,15 +188,28 @@ def report(passes: list[Pass], packages: int, skipped: dict[str, str]) -> None:
             print(f"  {p.vim:9} {p.package} {p.flavour}/{p.level or '-'}: {p.failure()}")
 
 
+def shard(text: str) -> tuple[int, int]:
+    """``K/N`` with 1 <= K <= N."""
+    k, sep, n = text.partition("/")
+    if not (sep and k.isdigit() and n.isdigit() and 1 <= int(k) <= int(n)):
+        raise argparse.ArgumentTypeError(f"--shard: {text!r} is not K/N with 1 <= K <= N")
+    return int(k), int(n)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--package", action="append", default=[], help="name contains (repeatable)")
+    ap.add_argument("--skip", action="append", default=[], help="drop this package (exact name)")
     ap.add_argument("--limit", type=int, default=None, help="the first N VM packages")
+    ap.add_argument("--shard", type=shard, default=None, metavar="K/N", help="every N-th from K")
     ap.add_argument("--vim", choices=("local", "openstack", "all"), default="all")
     ap.add_argument("--json", type=Path, default=None, help="write every pass to FILE")
     args = ap.parse_args()
 
-    readings, missing = vm_packages(args.package, args.limit)
+    readings, missing = vm_packages(args.package, args.limit, tuple(args.skip))
+    if args.shard:
+        k, n = args.shard
+        readings = readings[k - 1 :: n]
     if missing:
         print(f"tacker packages unavailable: {missing}", file=sys.stderr)
     vims = ["local", "openstack"] if args.vim == "all" else [args.vim]
@@ -213,6 +232,10 @@ def main() -> int:
                     else:
                         p = run_pass(vim, reading, flavour, level, Path(tmp), bed)
                     passes.append(p)
+                    if args.json:
+                        args.json.write_text(
+                            json.dumps([asdict(p) for p in passes], indent=2) + "\n"
+                        )
                     state = "n/a " + why if why else ("clean" if p.clean else p.failure())
                     print(
                         f"{vim:9} {p.seconds:6.1f}s {reading.entry.name} "
@@ -220,8 +243,6 @@ def main() -> int:
                         flush=True,
                     )
     report(passes, len(readings), skipped)
-    if args.json:
-        args.json.write_text(json.dumps([asdict(p) for p in passes], indent=2) + "\n")
     return 1 if any(p.failure() for p in passes) else 0
 
 

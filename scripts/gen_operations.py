@@ -97,6 +97,7 @@ def render(s: OperationSpec) -> str:
         f"        {r}_vim: \"{{{{ vnfm_vim | default({{'vimType': 'local'}}, true) }}}}\"",
         f'        {r}_vim_credentials: "{{{{ vnfm_vim_credentials | default({{}}, true) }}}}"',
         f'        {r}_vim_mapping: "{{{{ vnfm_vim_mapping | default({{}}, true) }}}}"',
+        f"        {r}_start_hook: \"{{{{ '{start}' in vnfm_hooks | default({{}}, true) }}}}\"",
         *[f'        {r}_{name}: "{expr}"' for name, expr, _ in extras],
         "",
         f"- name: {t} - package hook {start}",

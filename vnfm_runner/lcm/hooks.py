@@ -24,6 +24,14 @@ def hook_playbooks(
     return hooks
 
 
+def package_hooks(hooks: dict[str, str]) -> dict[str, str]:
+    """The hooks the package itself gives, for a playbook's ``vnfm_hooks``: the runner's
+    playbooks import their own no-op for a missing one, and build the inventory a start
+    hook reads only when one runs (issue 17)."""
+    noop = str(RUNNER_PLAYBOOKS_DIR / "hooks" / "noop.yml")
+    return {name: path for name, path in hooks.items() if path != noop}
+
+
 def hooks_enabled(request: dict[str, Any], instance_doc: dict[str, Any] | None = None) -> bool:
     """A request's additionalParams.vnfm_hooks, else what the instantiation chose.
 

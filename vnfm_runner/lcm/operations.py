@@ -21,7 +21,7 @@ from vnfm_runner.lcm import lookup, package_change
 from vnfm_runner.lcm.documents import vnf_info
 from vnfm_runner.lcm.failures import fail
 from vnfm_runner.lcm.grant import ask_grant
-from vnfm_runner.lcm.hooks import hook_playbooks, hooks_enabled, plan_flavour
+from vnfm_runner.lcm.hooks import hook_playbooks, hooks_enabled, package_hooks, plan_flavour
 from vnfm_runner.lcm.modification import check_modification, modified
 from vnfm_runner.lcm.ports import Attempt, Ports
 from vnfm_runner.lcm.recording import InstanceChange, run, start, transition
@@ -118,7 +118,7 @@ def execute(ports: Ports, op: VnfLcmOpOccRecord, attempt: Attempt) -> None:
         variables={
             "vnfm_vnf_instance_id": instance.id,
             "vnfm_package_dir": pkg.path,
-            "vnfm_hooks": hooks,
+            "vnfm_hooks": package_hooks(hooks),
             "vnfm_operation": str(op_spec.operation),
             "vnfm_vim_mapping": vim_mapping,
             **change_vars,

@@ -15,6 +15,11 @@
 #   svcctl.sh ensure SRC RUNDIR NAME RESTART PYTHON [ARG...]
 #       -> install SRC as RUNDIR/NAME.py and make sure it runs here with it;
 #          prints running (nothing to do) | started | restarted
+#   svcctl.sh up BACKENDS SRC RUNDIR NAME RESTART PYTHON [ARG...]
+#       -> what a VNFC needs after a lifecycle step, in one call: BACKENDS is
+#          "-" (a web server) or "backends=HOST:PORT,..." (the load balancer:
+#          RUNDIR/backends written first, a running lb reloaded when it
+#          changed), then ensure; prints running | reloaded | started | restarted
 #
 # MARK is a string of the daemon's command line (the path of its script), so
 # that a recycled pid is never taken for the daemon. "stale" means the daemon
@@ -119,6 +124,38 @@ ensure)
     fi
     sh "$0" start "$pidfile" "$rundir/$name.log" "$python" "$script" --pidfile "$pidfile" "$@" >/dev/null
     if [ "$was" = absent ]; then echo started; else echo restarted; fi
+    ;;
+up)
+    # One task per VNFC and lifecycle step: the load balancer's backends and its
+    # daemon together, so that every VNFC's task runs at the same time.
+    spec=$1
+    shift
+    reloaded=unchanged
+    case "$spec" in
+    -) ;;
+    backends=*)
+        list=${spec#backends=}
+        old_ifs=$IFS
+        IFS=,
+        # shellcheck disable=SC2086 # split on commas on purpose
+        set -- "$2/backends" "$2/$3.pid" "$2/$3.py" $list -- "$@"
+        IFS=$old_ifs
+        entries=""
+        file=$1 pidfile=$2 mark=$3
+        shift 3
+        while [ "$1" != -- ]; do entries="$entries $1"; shift; done
+        shift
+        # shellcheck disable=SC2086 # entries are HOST:PORT words
+        reloaded=$(sh "$0" backends "$file" "$pidfile" "$mark" $entries)
+        ;;
+    *)
+        echo "up: BACKENDS must be - or backends=HOST:PORT,... (got $spec)" >&2
+        exit 2
+        ;;
+    esac
+    state=$(sh "$0" ensure "$@")
+    if [ "$state" = running ] && [ "$reloaded" = changed ]; then state=reloaded; fi
+    echo "$state"
     ;;
 backends)
     # One call instead of directory + template + reload handler.
