@@ -1,9 +1,10 @@
 """Internal errors are never mute (issue 15, item 3).
 
-A failure is injected *inside the local VIM driver* of the module's own process during
-an instantiate: a ``sitecustomize.py`` on the CLI's ``PYTHONPATH`` (ansible-runner hands
-the environment down to ansible-playbook and the module's interpreter) installs an import
-hook that replaces ``_local.apply.create_vnfcs`` with a function raising
+A failure is injected *inside the local VIM driver* during an instantiate (the driver runs
+in ansible-playbook's worker on the controller, or in a module's process elsewhere): a
+``sitecustomize.py`` on the CLI's ``PYTHONPATH`` (ansible-runner hands the environment
+down to ansible-playbook and the interpreters it starts) installs an import hook that
+replaces ``_local.apply.create_vnfcs`` with a function raising
 ``RuntimeError("injected driver failure")`` as soon as that module is imported, from the
 checkout or from the AnsiballZ payload. The operation must carry a one-line cause naming
 the exception and its origin, ``vnfm op logs`` the traceback, and the VNF must roll back
@@ -76,7 +77,17 @@ SITECUSTOMIZE = textwrap.dedent(
             return None
 
 
-    sys.meta_path.insert(0, _Finder())
+    class _FinderStaysFirst(list):
+        """ansible-core puts its collection finder first in every process it starts,
+        and the driver runs in its worker (the action plugin): stay in front of it."""
+
+        def insert(self, index, finder):
+            if index == 0 and self and isinstance(self[0], _Finder):
+                index = 1
+            super().insert(index, finder)
+
+
+    sys.meta_path = _FinderStaysFirst([_Finder(), *sys.meta_path])
     '''
 )
 

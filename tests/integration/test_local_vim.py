@@ -534,3 +534,64 @@ def test_module_through_ansible_runner(env: Env, tmp_path: Path) -> None:
     assert gone.status == "successful", gone.stdout.read()
     assert _task_result(gone)["changed"] is True
     assert not [n for n in netns_names() if n.startswith(f"vnfm-{inst}-")]
+
+
+def _run_module_file(tmp: Path, args: dict[str, Any]) -> dict[str, Any]:
+    """nfv.vnfm.vnf_resources run as a module (its file, arguments in a JSON file): what a
+    task on another host runs, and what localhost ran before the action plugin."""
+    module = COLLECTIONS / "ansible_collections/nfv/vnfm/plugins/modules/vnf_resources.py"
+    args_file = tmp / "module-args.json"
+    args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
+    done = subprocess.run(
+        [sys.executable, str(module), str(args_file)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(COLLECTIONS)},
+        timeout=120,
+    )
+    assert done.stdout.strip().startswith("{"), done.stdout + done.stderr
+    out: dict[str, Any] = json.loads(done.stdout)
+    return out
+
+
+def test_action_plugin_answers_as_the_module(env: Env, tmp_path: Path) -> None:
+    """On localhost the task runs in the controller's worker (plugins/action/vnf_resources.py,
+    issue 17): the module, given the same arguments, sees the same resources, refuses the
+    same bad request with the same message, and neither lets a credential out."""
+    inst = env.new_instance()
+    plan = make_plan(inst, 1)
+    pdd = tmp_path / "runner"
+    (pdd / "project").mkdir(parents=True)
+    (pdd / "project" / "site.yml").write_text(PLAYBOOK)
+    (pdd / "project" / "plan.json").write_text(json.dumps({"vnf_plan": plan, "vnf_vim": env.vim}))
+    try:
+        applied = _task_result(_run_playbook(pdd))
+        module = _run_module_file(
+            tmp_path,
+            {"plan": plan, "vim": env.vim, "vnf_instance_id": inst, "_ansible_check_mode": True},
+        )
+        assert module["changed"] is False and module["actions"] == []
+        assert applied["changed"] is True and applied["actions"]
+        assert json.dumps(applied["resources"], sort_keys=True) == json.dumps(
+            module["resources"], sort_keys=True
+        )
+
+        # a request both refuse, with a secret among the arguments
+        secret = "s3cr3t-never-shown-\u00e9"
+        bad = {"plan": plan, "vim": {"vimType": "nope"}, "vim_credentials": {"password": secret}}
+        failed_module = _run_module_file(tmp_path, {**bad, "vnf_instance_id": inst})
+        playbook = PLAYBOOK.replace(
+            "        state: \"{{ vnf_state | default('present') }}\"\n",
+            "        state: \"{{ vnf_state | default('present') }}\"\n"
+            '        vim_credentials: {password: "{{ vnf_secret }}"}\n',
+        )
+        (pdd / "project" / "site.yml").write_text(playbook)
+        runner = _run_playbook(pdd, {"vnf_vim": {"vimType": "nope"}, "vnf_secret": secret})
+        failed = _task_result(runner)
+        assert failed_module["failed"] is True and runner.status == "failed"
+        assert failed["msg"] == failed_module["msg"]
+        events = json.dumps(list(runner.events), ensure_ascii=False)
+        assert secret not in events and secret not in json.dumps(failed_module)
+    finally:
+        env.driver.remove(inst, check_mode=False)

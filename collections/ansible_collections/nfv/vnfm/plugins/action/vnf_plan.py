@@ -7,16 +7,12 @@ localhost) and the request. As a module, each run paid a Python start (or, under
 runner's warm strategy, the localhost interpreter's start) and the planner's imports
 in it: 0.6-1.2 s for 0.05 s of work (issue 17). Here it costs the imports in the task's
 worker. Same arguments, checks, result and failures as the module.
-
-The controller's interpreter then starts for the next localhost task (the VIM's
-reconcile) under the runner's warm strategy (Mitogen keeps it for the run): the task
-opens its local connection while it plans, so that start overlaps the planning.
 """
 
 from __future__ import annotations
 
 import json
-import threading
+import traceback
 from typing import Any
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
@@ -33,36 +29,9 @@ class ActionModule(ActionBase):
     _requires_connection = False
     _supports_check_mode = True
 
-    def _open_local_connection(self) -> None:
-        """Mitogen's local connection starts the target's interpreter (stock Ansible's
-        does nothing). Only local: planning never needs a remote host."""
-        if "local" not in str(getattr(self._connection, "transport", "")):
-            return
-        try:
-            self._connection._connect()
-        except Exception:  # the next task on the host reports a connection that fails
-            return
-
     def run(self, tmp: Any = None, task_vars: Any = None) -> dict[str, Any]:
         result: dict[str, Any] = super().run(tmp, task_vars)
-        # The plan on a thread, the connection on this one: Mitogen finds the task's
-        # action by walking the connecting thread's stack up to run().
-        outcome: dict[str, Any] = {}
-
-        def plan() -> None:
-            try:
-                outcome["result"] = self._plan(result)
-            except BaseException as exc:  # raised again below, on the task's thread
-                outcome["error"] = exc
-
-        planner = threading.Thread(target=plan, daemon=True)
-        planner.start()
-        self._open_local_connection()
-        planner.join()
-        if "error" in outcome:
-            raise outcome["error"]
-        planned: dict[str, Any] = outcome["result"]
-        return planned
+        return self._plan(result)
 
     def _plan(self, result: dict[str, Any]) -> dict[str, Any]:
         # The arguments as a module receives them (plain JSON types), so the planner
@@ -76,6 +45,11 @@ class ActionModule(ActionBase):
             planned = run_plan(checked.validated_parameters)
         except PlanFailure as exc:
             result.update(failed=True, msg=str(exc))
+            return result
+        except Exception as exc:  # what a module would die of: its cause and traceback
+            result.update(
+                failed=True, msg=f"{type(exc).__name__}: {exc}", exception=traceback.format_exc()
+            )
             return result
         # ... and the result as the module's JSON would carry it back.
         result.update(json.loads(json.dumps(planned)), changed=False)

@@ -239,70 +239,25 @@ resources:
                 ipAddresses: [{type: IPV4, addresses: [172.30.250.10], isDynamic: true}]
 """
 
-from typing import Any
-
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.nfv.vnfm.plugins.module_utils.vim import (
-    VimError,
-    get_driver,
+from ansible_collections.nfv.vnfm.plugins.module_utils.vim import VimError
+from ansible_collections.nfv.vnfm.plugins.module_utils.vim.entry import (
+    ARGUMENT_SPEC,
+    REQUIRED_IF,
+    ResourcesFailure,
+    run_resources,
 )
-
-
-def run_module(module: AnsibleModule) -> dict[str, Any]:
-    params = module.params
-    plan = params["plan"]
-    instance_id = params["vnf_instance_id"]
-    if plan is not None and instance_id and plan.get("vnfInstanceId") != instance_id:
-        module.fail_json(msg="vnf_instance_id and plan.vnfInstanceId differ")
-    driver = get_driver(
-        params["vim"],
-        params["vim_credentials"],
-        wait=params["wait"],
-        timeout=params["timeout"],
-        package_dir=params["package_dir"] or None,
-    )
-    if params["state"] == "absent":
-        instance_id = instance_id or (plan or {}).get("vnfInstanceId")
-        if not instance_id:
-            module.fail_json(msg="state=absent needs vnf_instance_id (or a plan)")
-        result = driver.remove(str(instance_id), check_mode=module.check_mode)
-    else:
-        result = driver.reconcile(
-            plan,
-            heal=list(params["heal"]),
-            check_mode=module.check_mode,
-            heal_token=params["heal_token"] or None,
-        )
-    out: dict[str, Any] = {
-        "changed": result.changed,
-        "actions": result.actions,
-        "resources": result.resources,
-    }
-    if module._diff:
-        out["diff"] = result.diff
-    return out
 
 
 def main() -> None:
     module = AnsibleModule(
-        argument_spec={
-            "heal": {"type": "list", "elements": "str", "default": []},
-            "heal_token": {"type": "str", "no_log": False},
-            "package_dir": {"type": "path"},
-            "plan": {"type": "dict"},
-            "state": {"type": "str", "choices": ["absent", "present"], "default": "present"},
-            "timeout": {"type": "int", "default": 300},
-            "vim": {"type": "dict", "required": True},
-            "vim_credentials": {"type": "dict", "no_log": True},
-            "vnf_instance_id": {"type": "str"},
-            "wait": {"type": "bool", "default": True},
-        },
-        required_if=[("state", "present", ("plan",))],
+        argument_spec=ARGUMENT_SPEC,
+        required_if=REQUIRED_IF,
         supports_check_mode=True,
     )
     try:
-        module.exit_json(**run_module(module))
-    except VimError as exc:
+        module.exit_json(**run_resources(module.params, module.check_mode, module._diff))
+    except (ResourcesFailure, VimError) as exc:
         module.fail_json(msg=str(exc), changed=False)
 
 
