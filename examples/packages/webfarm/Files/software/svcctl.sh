@@ -62,8 +62,9 @@ start)
     # a new session, no terminal, output appended to the log: fully detached
     setsid "$@" >>"$logfile" 2>&1 </dev/null &
     n=0
-    while [ ! -s "$pidfile" ] && [ "$n" -lt 150 ]; do
-        sleep 0.1
+    # polled every 20 ms (a daemon is up in about 0.1 s), for 15 s at most
+    while [ ! -s "$pidfile" ] && [ "$n" -lt 750 ]; do
+        sleep 0.02
         n=$((n + 1))
     done
     if [ ! -s "$pidfile" ]; then
@@ -78,8 +79,8 @@ stop)
     if pid=$(pid_of "$1" "$2"); then
         kill -TERM "$pid" 2>/dev/null || true
         n=0
-        while alive "$pid" "$2" && [ "$n" -lt $((timeout * 10)) ]; do
-            sleep 0.1
+        while alive "$pid" "$2" && [ "$n" -lt $((timeout * 50)) ]; do
+            sleep 0.02
             n=$((n + 1))
         done
         if alive "$pid" "$2"; then
