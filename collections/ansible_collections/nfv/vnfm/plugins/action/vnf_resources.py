@@ -7,8 +7,7 @@ this task is the only one of a lifecycle operation that needed a Python on local
 stock Ansible started one for it (0.6-0.9 s on a small machine), the runner's warm
 strategy started the controller's interpreter for it (0.3-0.5 s). Here it costs the
 driver's imports in the task's worker (issue 17). Same arguments, checks, result and
-failures as the module; an unexpected exception fails the task with its traceback in
-``exception``, as a module's would.
+failures as the module (``plugin_utils/in_process.py``).
 
 A task that runs on another host (a delegation elsewhere, another connection) or with
 ``become`` runs the module there, as usual.
@@ -16,12 +15,9 @@ A task that runs on another host (a delegation elsewhere, another connection) or
 
 from __future__ import annotations
 
-import json
-import traceback
+from functools import partial
 from typing import Any
 
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-from ansible.module_utils.common.parameters import remove_values
 from ansible.plugins.action import ActionBase
 from ansible_collections.nfv.vnfm.plugins.module_utils.vim import VimError
 from ansible_collections.nfv.vnfm.plugins.module_utils.vim.entry import (
@@ -30,6 +26,7 @@ from ansible_collections.nfv.vnfm.plugins.module_utils.vim.entry import (
     ResourcesFailure,
     run_resources,
 )
+from ansible_collections.nfv.vnfm.plugins.plugin_utils.in_process import run_as_module
 
 # Connections whose target is this host's own user: stock Ansible's and Mitogen's.
 _CONTROLLER = ("local", "ansible.builtin.local", "mitogen_local")
@@ -47,30 +44,16 @@ class ActionModule(ActionBase):
         if not self._on_controller():
             return dict(self._execute_module(task_vars=task_vars, wrap_async=self._task.async_val))
         result: dict[str, Any] = super().run(tmp, task_vars)
-        # The arguments as a module receives them (plain JSON types).
-        args = json.loads(json.dumps(self._task.args))
-        checked = ArgumentSpecValidator(ARGUMENT_SPEC, required_if=REQUIRED_IF).validate(args)
-        if checked.error_messages:
-            result.update(failed=True, msg="; ".join(checked.error_messages))
-            return result
-        secrets = checked._no_log_values
-        try:
-            done = run_resources(
-                checked.validated_parameters,
-                check_mode=bool(self._task.check_mode),
-                diff=bool(self._task.diff),
+        entry = partial(
+            run_resources, check_mode=bool(self._task.check_mode), diff=bool(self._task.diff)
+        )
+        result.update(
+            run_as_module(
+                self._task.args,
+                ARGUMENT_SPEC,
+                entry,
+                (ResourcesFailure, VimError),
+                required_if=REQUIRED_IF,
             )
-        except (ResourcesFailure, VimError) as exc:
-            result.update(failed=True, changed=False, msg=str(exc))
-        except Exception as exc:  # what a module would die of: its cause and traceback
-            result.update(
-                failed=True,
-                changed=False,
-                msg=f"{type(exc).__name__}: {exc}",
-                exception=traceback.format_exc(),
-            )
-        else:
-            # ... and the result as the module's JSON would carry it back.
-            result.update(json.loads(json.dumps(done)))
-        cleaned: dict[str, Any] = remove_values(result, secrets)
-        return cleaned
+        )
+        return result
