@@ -238,7 +238,7 @@ def test_kill_during_reconcile_then_retry(farm: Farm) -> None:
 
 
 def test_kill_during_hook_then_retry(farm: Farm) -> None:
-    kill_and_recover(farm, "Ensure the daemon runs with the package's software", "retry")
+    kill_and_recover(farm, "Bring the VNFC's software up", "retry")
 
 
 def test_kill_between_reconcile_and_hook_then_rollback(farm: Farm) -> None:
