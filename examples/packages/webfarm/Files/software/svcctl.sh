@@ -135,19 +135,14 @@ up)
     case "$spec" in
     -) ;;
     backends=*)
-        list=${spec#backends=}
+        rundir=$2 name=$3
         old_ifs=$IFS
         IFS=,
-        # shellcheck disable=SC2086 # split on commas on purpose
-        set -- "$2/backends" "$2/$3.pid" "$2/$3.py" $list -- "$@"
+        set -f # split on the commas only, no globbing ([::1]:80)
+        # shellcheck disable=SC2086 # the HOST:PORT list split on its commas
+        reloaded=$(sh "$0" backends "$rundir/backends" "$rundir/$name.pid" "$rundir/$name.py" ${spec#backends=})
+        set +f
         IFS=$old_ifs
-        entries=""
-        file=$1 pidfile=$2 mark=$3
-        shift 3
-        while [ "$1" != -- ]; do entries="$entries $1"; shift; done
-        shift
-        # shellcheck disable=SC2086 # entries are HOST:PORT words
-        reloaded=$(sh "$0" backends "$file" "$pidfile" "$mark" $entries)
         ;;
     *)
         echo "up: BACKENDS must be - or backends=HOST:PORT,... (got $spec)" >&2
