@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import uuid
@@ -80,12 +81,17 @@ PLAY = """
       ansible.builtin.shell: echo "parent=$PPID"
       register: second
       changed_when: false
+    - name: A raw task (no Python needed in the VNFC)
+      ansible.builtin.raw: ip -o link show; cat /proc/self/cgroup; env; echo "raw=$PPID"
+      register: raw
+      changed_when: false
     - name: Report
       ansible.builtin.set_stats:
         data:
           links: "{{ links.stdout }}"
           first: "{{ first.stdout }}"
           second: "{{ second.stdout }}"
+          raw: "{{ raw.stdout }}"
           connection: "{{ ansible_connection }}"
           interpreter: "{{ ansible_python_interpreter }}"
 """
@@ -147,10 +153,21 @@ def test_a_vnfc_is_reached_inside_its_namespace_and_cgroup(
 
     parents = _parents(stats)
     assert len(parents) == 2
+    # the raw task ran in the VNFC too: its links, its cgroup, a clean environment
+    raw = stats["raw"]
+    raw_links = re.findall(r"^\d+: ([^:@\s]+)", raw, flags=re.MULTILINE)
+    assert sorted(raw_links) == ["lo", "warm0", "warm1"]
+    if tree is not None:
+        assert f"/vnfm/{vnfc}" in raw, raw
+    assert "VNFM_SECRET_PROBE" not in raw and "ANSIBLE_PROBE" not in raw
+    raw_parent = [line for line in raw.splitlines() if line.startswith("raw=")]
+    assert len(raw_parent) == 1
     if warm:
         # one Python in the VNFC ran both tasks
         assert stats["connection"] == "local"
         assert parents[0] == parents[1]
+        # ...but not the raw one: it went through nfv.vnfm.netns, no interpreter needed
+        assert raw_parent[0].split("=")[1] != parents[0].split("=")[1]
     else:
         assert stats["connection"] == "nfv.vnfm.netns"
         assert parents[0] != parents[1]
