@@ -59,10 +59,11 @@ def _generator() -> Any:
 
 
 def _included_roles(play: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
-    """(role, tasks_from, vars) of every include_role task of a play."""
+    """(role, tasks_from, vars) of every role a play imports (import_role: static)."""
     found = []
     for task in play.get("tasks", []):
-        inc = task.get("ansible.builtin.include_role")
+        assert "ansible.builtin.include_role" not in task, task.get("name")
+        inc = task.get("ansible.builtin.import_role")
         if inc:
             found.append((inc["name"], inc.get("tasks_from", "main.yml"), task.get("vars", {})))
     return found
@@ -142,7 +143,8 @@ def test_generic_role_hands_its_operation_to_vnf_lcm(row: OperationSpec) -> None
     """One mapping per role (tasks/lcm.yml) onto vnf_lcm; the entry points name the phase."""
     tasks = ROLES / row.role / "tasks"
     (include,) = _yaml(tasks / "lcm.yml")
-    inc = include["ansible.builtin.include_role"]
+    # static: resolved when the playbook is parsed, no include round trip at run time
+    inc = include["ansible.builtin.import_role"]
     assert inc["name"] == "nfv.vnfm.vnf_lcm"
     assert inc["tasks_from"] == f"{{{{ {row.role}_phase }}}}.yml"
     args = include["vars"]
@@ -167,6 +169,7 @@ def test_generic_role_hands_its_operation_to_vnf_lcm(row: OperationSpec) -> None
     # no phase file repeats the mapping: each includes lcm.yml with its phase
     for entry in ("plan.yml", "reconcile.yml", "main.yml"):
         for task in _yaml(tasks / entry):
+            assert "ansible.builtin.import_role" not in task, f"{row.role}/tasks/{entry}"
             assert "ansible.builtin.include_role" not in task, f"{row.role}/tasks/{entry}"
             if task.get("ansible.builtin.include_tasks") == "lcm.yml":
                 assert task["vars"] == {f"{row.role}_phase": entry.removesuffix(".yml")}
