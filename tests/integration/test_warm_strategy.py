@@ -97,7 +97,7 @@ PLAY = """
 """
 
 
-def _run(tmp_path: Path, netns: str, warm: bool) -> dict[str, Any]:
+def _run(tmp_path: Path, netns: str, warm: bool, play: str = PLAY) -> tuple[dict[str, Any], str]:
     vnfcs = [
         {
             "host": "vnfc",
@@ -109,18 +109,19 @@ def _run(tmp_path: Path, netns: str, warm: bool) -> dict[str, Any]:
     ]
     label = "warm" if warm else "cold"
     book = tmp_path / f"{label}.yml"
-    book.write_text(PLAY.replace("VNFCS", json.dumps(vnfcs)))
+    book.write_text(play.replace("VNFCS", json.dumps(vnfcs)))
     result = run_playbook(
         playbook=str(book),
         private_data_dir=tmp_path / label,
         ident=label,
         variables={},
-        extra_env={"VNFM_SECRET_PROBE": "leak", "ANSIBLE_PROBE": "leak"},
+        # -vvv: the strategy says when it starts Mitogen
+        extra_env={"VNFM_SECRET_PROBE": "leak", "ANSIBLE_PROBE": "leak", "ANSIBLE_VERBOSITY": "3"},
         warm=warm,
     )
     assert result.ok, (result.status, result.failures, result.stdout_tail())
     stats: dict[str, Any] = result.stats
-    return stats
+    return stats, (result.artifacts_dir / "stdout").read_text()
 
 
 def _parents(stats: dict[str, Any]) -> list[str]:
@@ -137,7 +138,7 @@ def _parents(stats: dict[str, Any]) -> list[str]:
 def test_a_vnfc_is_reached_inside_its_namespace_and_cgroup(
     tmp_path: Path, vnfc: str, warm: bool
 ) -> None:
-    stats = _run(tmp_path, vnfc, warm)
+    stats, log = _run(tmp_path, vnfc, warm)
 
     # its own links only: warm0/warm1 and lo, none of the host's
     names = sorted(line.split(":")[1].strip().split("@")[0] for line in stats["links"].splitlines())
@@ -168,6 +169,38 @@ def test_a_vnfc_is_reached_inside_its_namespace_and_cgroup(
         assert parents[0] == parents[1]
         # ...but not the raw one: it went through nfv.vnfm.netns, no interpreter needed
         assert raw_parent[0].split("=")[1] != parents[0].split("=")[1]
+        # Mitogen started with the first task that needed it, not with the run
+        assert "starting Mitogen's multiplexers for task 'Links' on vnfc" in log
     else:
         assert stats["connection"] == "nfv.vnfm.netns"
         assert parents[0] != parents[1]
+
+
+# What webfarm's operations do: tasks in the controller's worker, raw commands in VNFCs.
+RAW_ONLY_PLAY = (
+    PLAY.split("- name: Look around inside the VNFC")[0]
+    + """
+- name: Raw commands only
+  hosts: vnfc
+  gather_facts: false
+  tasks:
+    - name: Links
+      ansible.builtin.raw: ip -o link show
+      register: links
+      changed_when: false
+    - name: Report
+      ansible.builtin.set_stats:
+        data:
+          links: "{{ links.stdout }}"
+"""
+)
+
+
+@pytest.mark.skipif(not strategy_env(), reason="Mitogen is not installed")
+def test_a_run_without_python_tasks_never_starts_mitogen(tmp_path: Path, vnfc: str) -> None:
+    stats, log = _run(tmp_path, vnfc, True, RAW_ONLY_PLAY)
+
+    assert "warm0" in stats["links"]
+    assert "vnfm_warm: starting Mitogen" not in log
+    # the run was verbose enough to say so if it had
+    assert "TASK [Links]" in log and "<vnfc>" in log

@@ -23,26 +23,69 @@ Two changes to Mitogen, both here:
 - a ``raw`` task on a VNFC of the local VIM runs through ``nfv.vnfm.netns``, as in a
   cold run: it needs no Python there, and its command costs a few milliseconds, while
   a VNFC's first warm task waits for an interpreter to start in it (0.3-0.5 s). A hook
-  made only of ``raw`` tasks never starts one.
+  made only of ``raw`` tasks never starts one;
+- Mitogen's multiplexers start with the first task that may reach a target through
+  Mitogen, not with the run: starting them forks one process per CPU and waits for
+  each (about 0.2 s, and as much again to stop them at exit). A run whose tasks all
+  run in the controller's worker (``set_fact``, ``add_host``, this collection's
+  ``vnf_plan`` and ``vnf_resources``...) or as ``raw`` commands in VNFCs, as webfarm's
+  operations do, never pays for them.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
+import sys
+import types
 from typing import Any
 
-import ansible_mitogen.affinity
-import ansible_mitogen.loaders
-import ansible_mitogen.process
-import ansible_mitogen.services
-import ansible_mitogen.strategy
-import ansible_mitogen.transport_config as transport_config
+from ansible.utils.display import Display
 from ansible_collections.nfv.vnfm.plugins.module_utils.lcm_context import (
     NETNS_CONNECTION,
     WARM_MARK,
     WARM_PYTHON_VAR,
 )
 from ansible_collections.nfv.vnfm.plugins.module_utils.vim._local import vnfc_exec
+
+
+class _Deferred(types.ModuleType):
+    """Stands in ``sys.modules`` for a module until one of its names is read; then the
+    module itself is imported (once) and answers."""
+
+    def __getattr__(self, attr: str) -> Any:
+        if attr.startswith("__"):  # probes of every module (inspect, Mitogen) load nothing
+            raise AttributeError(attr)
+        name = self.__name__
+        if sys.modules.get(name) is self:
+            del sys.modules[name]
+        module = importlib.import_module(name)
+        parent, _, child = name.rpartition(".")
+        if parent:
+            setattr(sys.modules[parent], child, module)
+        return getattr(module, attr)
+
+
+def _defer_import(name: str) -> None:
+    if name not in sys.modules:
+        parent, _, child = name.rpartition(".")
+        importlib.import_module(parent)
+        sys.modules[name] = _Deferred(name)
+        setattr(sys.modules[parent], child, sys.modules[name])
+
+
+# ansible_mitogen.planner imports ansible.collections.list when it loads, and with it the
+# whole ansible-galaxy CLI (0.1 s of every warm run); it calls it only to run a module
+# of a collection, which most runs of the runner never do.
+_defer_import("ansible.collections.list")
+
+# Mitogen after it (E402)
+import ansible_mitogen.affinity  # noqa: E402
+import ansible_mitogen.loaders  # noqa: E402
+import ansible_mitogen.process  # noqa: E402
+import ansible_mitogen.services  # noqa: E402
+import ansible_mitogen.strategy  # noqa: E402
+import ansible_mitogen.transport_config as transport_config  # noqa: E402
 
 ansible_mitogen.affinity.policy = ansible_mitogen.affinity.Policy()
 ansible_mitogen.strategy.REDIRECTED_CONNECTION_PLUGINS = ("local",)
@@ -94,6 +137,7 @@ ansible_mitogen.services.ContextService._send_module_forwards = _no_forwards
 ansible_mitogen.process._setup_responder = _local_imports
 setattr(transport_config, WARM_MARK, WARM_PYTHON_VAR)
 
+display = Display()
 _Linear = ansible_mitogen.loaders.strategy_loader.get("linear", class_only=True)
 
 
@@ -111,10 +155,92 @@ def cold_vars(action: str, task_vars: dict[str, Any], delegated: bool) -> dict[s
     return {**task_vars, "ansible_connection": NETNS_CONNECTION}
 
 
+# Actions that run in the task's worker on the controller and open no connection.
+_CONTROLLER_ACTIONS = frozenset(
+    f"{prefix}{name}"
+    for prefix in ("", "ansible.builtin.", "ansible.legacy.")
+    for name in [
+        "set_fact",
+        "add_host",
+        "group_by",
+        "set_stats",
+        "debug",
+        "assert",
+        "fail",
+        "pause",
+        "include_vars",
+        "include_tasks",
+        "include_role",
+        "validate_argument_spec",
+    ]
+) | {"nfv.vnfm.vnf_plan"}
+# In the worker too when the task's connection is local and without become (else they
+# run their module on the target: plugins/action/vnf_resources.py).
+_LOCAL_ACTIONS = frozenset({"nfv.vnfm.vnf_resources"})
+
+
+def needs_mitogen(action: str, task_vars: dict[str, Any], task: Any) -> bool:
+    """Whether a task may open a Mitogen connection: anything but an action that runs in
+    the controller's worker, or a task on a connection Mitogen does not take over.
+    Unsure (a templated connection, a delegation) counts as yes."""
+    if action in _CONTROLLER_ACTIONS:
+        return False
+    if task.delegate_to is not None:
+        return True
+    connection = task_vars.get("ansible_connection", task.connection)
+    if not isinstance(connection, str) or "{{" in connection:
+        return True
+    if connection not in ansible_mitogen.strategy.REDIRECTED_CONNECTION_PLUGINS:
+        return False
+    become = task_vars.get("ansible_become", task.become)
+    return not (action in _LOCAL_ACTIONS and become is False)
+
+
+class _LazyWorkerModel(ansible_mitogen.process.WorkerModel):  # type: ignore[misc]
+    """Mitogen's classic worker model (its multiplexer processes), started in the
+    top-level process by the first task that may need it (:func:`needs_mitogen`), before
+    that task's worker forks: workers inherit it, as they do when Mitogen starts it with
+    the play."""
+
+    def __init__(self) -> None:
+        self._model: Any = None
+
+    @property
+    def started(self) -> bool:
+        return self._model is not None
+
+    def start(self, why: str) -> Any:
+        if self._model is None:
+            display.vvv(f"vnfm_warm: starting Mitogen's multiplexers for {why}")
+            self._model = ansible_mitogen.process.get_classic_worker_model()
+        return self._model
+
+    def on_strategy_start(self) -> None:
+        if self._model is not None:
+            self._model.on_strategy_start()
+
+    def on_strategy_complete(self) -> None:
+        if self._model is not None:
+            self._model.on_strategy_complete()
+
+    def get_binding(self, inventory_name: str) -> Any:
+        # in a worker only if needs_mitogen() said no to a task that connects: start
+        # it there rather than fail (its processes then live as long as that worker)
+        return self.start(f"host {inventory_name}").get_binding(inventory_name)
+
+
+_WORKER_MODEL = _LazyWorkerModel()
+
+
 class StrategyModule(ansible_mitogen.strategy.StrategyMixin, _Linear):  # type: ignore[misc,valid-type]
     """Linear, with Mitogen's connections and in-process module execution."""
+
+    def _get_worker_model(self) -> Any:
+        return _WORKER_MODEL
 
     def _queue_task(self, host: Any, task: Any, task_vars: Any, play_context: Any) -> Any:
         action = str(getattr(task, "resolved_action", None) or task.action)
         task_vars = cold_vars(action, task_vars, task.delegate_to is not None)
+        if not _WORKER_MODEL.started and needs_mitogen(action, task_vars, task):
+            _WORKER_MODEL.start(f"task {task.get_name()!r} on {host.name}")
         return super()._queue_task(host, task, task_vars, play_context)
