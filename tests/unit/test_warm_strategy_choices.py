@@ -28,8 +28,27 @@ def _strategy() -> ModuleType:
 warm = _strategy()
 
 
-def _task(connection: str = "ssh", become: bool = False, delegate_to: str | None = None) -> Any:
-    return SimpleNamespace(connection=connection, become=become, delegate_to=delegate_to)
+def _task(
+    connection: str = "ssh",
+    become: bool = False,
+    delegate_to: str | None = None,
+    when: list[Any] | None = None,
+    loop: Any = None,
+) -> Any:
+    def resolve(conditions: list[Any], variables: dict[str, Any]) -> bool:
+        if any(isinstance(c, str) for c in conditions):
+            raise ValueError("not templated here")
+        return all(conditions)
+
+    return SimpleNamespace(
+        connection=connection,
+        become=become,
+        delegate_to=delegate_to,
+        when=when or [],
+        loop=loop,
+        loop_with=None,
+        _resolve_conditional=resolve,
+    )
 
 
 LOCAL = {"ansible_connection": "local"}
@@ -60,6 +79,12 @@ WARM_VNFC = {
         ("ansible.builtin.command", {"ansible_connection": "nfv.vnfm.netns"}, _task(), False),
         ("ansible.builtin.command", {}, _task(connection="ssh"), False),
         ("ansible.builtin.raw", {"ansible_connection": "nfv.vnfm.podman"}, _task(), False),
+        # a module task whose condition is false now: skipped, no interpreter
+        ("nfv.vnfm.vnf_resources_info", LOCAL, _task(when=[False]), False),
+        ("nfv.vnfm.vnf_resources_info", LOCAL, _task(when=[True, True]), True),
+        # ...unless a loop decides per item, or the condition cannot be decided here
+        ("ansible.builtin.command", LOCAL, _task(when=[False], loop=[1, 2]), True),
+        ("ansible.builtin.command", LOCAL, _task(when=["x is defined"]), True),
         # unsure: yes
         ("ansible.builtin.command", LOCAL, _task(delegate_to="other"), True),
         ("ansible.builtin.command", {"ansible_connection": "{{ conn }}"}, _task(), True),

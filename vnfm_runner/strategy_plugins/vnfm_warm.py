@@ -193,7 +193,20 @@ def needs_mitogen(action: str, task_vars: dict[str, Any], task: Any) -> bool:
     if connection not in ansible_mitogen.strategy.REDIRECTED_CONNECTION_PLUGINS:
         return False
     become = task_vars.get("ansible_become", task.become)
-    return not (action in _LOCAL_ACTIONS and become is False)
+    if action in _LOCAL_ACTIONS and become is False:
+        return False
+    return not _skipped(task, task_vars)
+
+
+def _skipped(task: Any, task_vars: dict[str, Any]) -> bool:
+    """Whether the task's ``when`` is false now (the worker decides again): a skipped
+    module task needs no interpreter. A loop decides per item, an error decides nothing."""
+    if not task.when or task.loop is not None or task.loop_with:
+        return False
+    try:
+        return not task._resolve_conditional(task.when, task_vars)
+    except Exception:  # the worker reports it; here it only means "unsure"
+        return False
 
 
 class _LazyWorkerModel(ansible_mitogen.process.WorkerModel):  # type: ignore[misc]
