@@ -5,27 +5,14 @@ tests/integration/test_warm_strategy.py runs both for real."""
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-from types import ModuleType, SimpleNamespace
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from ansible.parsing.dataloader import DataLoader
+from ansible.template import trust_as_template
 
-pytest.importorskip("ansible_mitogen")
-
-STRATEGY = Path(__file__).resolve().parents[2] / "vnfm_runner/strategy_plugins/vnfm_warm.py"
-
-
-def _strategy() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("vnfm_warm_under_test", STRATEGY)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-warm = _strategy()
+from vnfm_runner import warm_choices as warm
 
 
 def _task(
@@ -35,11 +22,6 @@ def _task(
     when: list[Any] | None = None,
     loop: Any = None,
 ) -> Any:
-    def resolve(conditions: list[Any], variables: dict[str, Any]) -> bool:
-        if any(isinstance(c, str) for c in conditions):
-            raise ValueError("not templated here")
-        return all(conditions)
-
     return SimpleNamespace(
         connection=connection,
         become=become,
@@ -47,7 +29,6 @@ def _task(
         when=when or [],
         loop=loop,
         loop_with=None,
-        _resolve_conditional=resolve,
     )
 
 
@@ -81,10 +62,26 @@ WARM_VNFC = {
         ("ansible.builtin.raw", {"ansible_connection": "nfv.vnfm.podman"}, _task(), False),
         # a module task whose condition is false now: skipped, no interpreter
         ("nfv.vnfm.vnf_resources_info", LOCAL, _task(when=[False]), False),
-        ("nfv.vnfm.vnf_resources_info", LOCAL, _task(when=[True, True]), True),
+        (
+            "nfv.vnfm.vnf_resources_info",
+            {**LOCAL, "op": "SCALE"},
+            _task(when=[trust_as_template("op == 'CHANGE_VNFPKG'")]),
+            False,
+        ),
+        (
+            "nfv.vnfm.vnf_resources_info",
+            LOCAL,
+            _task(when=[True, trust_as_template("1 == 1")]),
+            True,
+        ),
         # ...unless a loop decides per item, or the condition cannot be decided here
         ("ansible.builtin.command", LOCAL, _task(when=[False], loop=[1, 2]), True),
-        ("ansible.builtin.command", LOCAL, _task(when=["x is defined"]), True),
+        (
+            "ansible.builtin.command",
+            LOCAL,
+            _task(when=[trust_as_template("undefined_var.attr == 1")]),
+            True,
+        ),
         # unsure: yes
         ("ansible.builtin.command", LOCAL, _task(delegate_to="other"), True),
         ("ansible.builtin.command", {"ansible_connection": "{{ conn }}"}, _task(), True),
@@ -94,7 +91,7 @@ WARM_VNFC = {
 def test_which_tasks_start_mitogen(
     action: str, task_vars: dict[str, Any], task: Any, needs: bool
 ) -> None:
-    assert warm.needs_mitogen(action, task_vars, task) is needs
+    assert warm.needs_mitogen(action, task_vars, task, DataLoader()) is needs
 
 
 def test_a_raw_task_in_a_warm_vnfc_goes_through_its_namespace() -> None:
@@ -124,7 +121,7 @@ def test_other_tasks_keep_their_connection(
 def test_a_deferred_module_loads_on_its_first_name() -> None:
     import json
 
-    deferred = warm._Deferred("json")
+    deferred = warm.Deferred("json")
     # probes of every module (inspect, Mitogen's module scans) load nothing
     assert not hasattr(deferred, "__file__")
     # a real name: the module itself answers

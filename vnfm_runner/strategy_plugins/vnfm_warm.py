@@ -34,50 +34,22 @@ Two changes to Mitogen, both here:
 
 from __future__ import annotations
 
-import importlib
 import os
-import sys
-import types
 from typing import Any
 
 from ansible.utils.display import Display
 from ansible_collections.nfv.vnfm.plugins.module_utils.lcm_context import (
-    NETNS_CONNECTION,
     WARM_MARK,
     WARM_PYTHON_VAR,
 )
 from ansible_collections.nfv.vnfm.plugins.module_utils.vim._local import vnfc_exec
 
-
-class _Deferred(types.ModuleType):
-    """Stands in ``sys.modules`` for a module until one of its names is read; then the
-    module itself is imported (once) and answers."""
-
-    def __getattr__(self, attr: str) -> Any:
-        if attr.startswith("__"):  # probes of every module (inspect, Mitogen) load nothing
-            raise AttributeError(attr)
-        name = self.__name__
-        if sys.modules.get(name) is self:
-            del sys.modules[name]
-        module = importlib.import_module(name)
-        parent, _, child = name.rpartition(".")
-        if parent:
-            setattr(sys.modules[parent], child, module)
-        return getattr(module, attr)
-
-
-def _defer_import(name: str) -> None:
-    if name not in sys.modules:
-        parent, _, child = name.rpartition(".")
-        importlib.import_module(parent)
-        sys.modules[name] = _Deferred(name)
-        setattr(sys.modules[parent], child, sys.modules[name])
-
+from vnfm_runner.warm_choices import MITOGEN_CONNECTIONS, cold_vars, defer_import, needs_mitogen
 
 # ansible_mitogen.planner imports ansible.collections.list when it loads, and with it the
 # whole ansible-galaxy CLI (0.1 s of every warm run); it calls it only to run a module
 # of a collection, which most runs of the runner never do.
-_defer_import("ansible.collections.list")
+defer_import("ansible.collections.list")
 
 # Mitogen after it (E402)
 import ansible_mitogen.affinity  # noqa: E402
@@ -88,7 +60,7 @@ import ansible_mitogen.strategy  # noqa: E402
 import ansible_mitogen.transport_config as transport_config  # noqa: E402
 
 ansible_mitogen.affinity.policy = ansible_mitogen.affinity.Policy()
-ansible_mitogen.strategy.REDIRECTED_CONNECTION_PLUGINS = ("local",)
+ansible_mitogen.strategy.REDIRECTED_CONNECTION_PLUGINS = MITOGEN_CONNECTIONS
 
 _python_path = transport_config.PlayContextSpec.python_path
 # The controller's Python imports Ansible and the collection from its own disk in the
@@ -141,74 +113,6 @@ display = Display()
 _Linear = ansible_mitogen.loaders.strategy_loader.get("linear", class_only=True)
 
 
-# Actions that run a command on the target without a Python there.
-_NO_PYTHON_ACTIONS = frozenset({"raw", "ansible.builtin.raw", "ansible.legacy.raw"})
-
-
-def cold_vars(action: str, task_vars: dict[str, Any], delegated: bool) -> dict[str, Any]:
-    """The variables a task runs with: a ``raw`` task on a warm local-VIM VNFC gets its
-    namespace connection back (the host's own ``vnfm_netns``); anything else is as is."""
-    if delegated or action not in _NO_PYTHON_ACTIONS or WARM_PYTHON_VAR not in task_vars:
-        return task_vars
-    if not task_vars.get("vnfm_netns"):
-        return task_vars
-    return {**task_vars, "ansible_connection": NETNS_CONNECTION}
-
-
-# Actions that run in the task's worker on the controller and open no connection.
-_CONTROLLER_ACTIONS = frozenset(
-    f"{prefix}{name}"
-    for prefix in ("", "ansible.builtin.", "ansible.legacy.")
-    for name in [
-        "set_fact",
-        "add_host",
-        "group_by",
-        "set_stats",
-        "debug",
-        "assert",
-        "fail",
-        "pause",
-        "include_vars",
-        "include_tasks",
-        "include_role",
-        "validate_argument_spec",
-    ]
-) | {"nfv.vnfm.vnf_plan"}
-# In the worker too when the task's connection is local and without become (else they
-# run their module on the target: plugins/action/vnf_resources.py).
-_LOCAL_ACTIONS = frozenset({"nfv.vnfm.vnf_resources"})
-
-
-def needs_mitogen(action: str, task_vars: dict[str, Any], task: Any) -> bool:
-    """Whether a task may open a Mitogen connection: anything but an action that runs in
-    the controller's worker, or a task on a connection Mitogen does not take over.
-    Unsure (a templated connection, a delegation) counts as yes."""
-    if action in _CONTROLLER_ACTIONS:
-        return False
-    if task.delegate_to is not None:
-        return True
-    connection = task_vars.get("ansible_connection", task.connection)
-    if not isinstance(connection, str) or "{{" in connection:
-        return True
-    if connection not in ansible_mitogen.strategy.REDIRECTED_CONNECTION_PLUGINS:
-        return False
-    become = task_vars.get("ansible_become", task.become)
-    if action in _LOCAL_ACTIONS and become is False:
-        return False
-    return not _skipped(task, task_vars)
-
-
-def _skipped(task: Any, task_vars: dict[str, Any]) -> bool:
-    """Whether the task's ``when`` is false now (the worker decides again): a skipped
-    module task needs no interpreter. A loop decides per item, an error decides nothing."""
-    if not task.when or task.loop is not None or task.loop_with:
-        return False
-    try:
-        return not task._resolve_conditional(task.when, task_vars)
-    except Exception:  # the worker reports it; here it only means "unsure"
-        return False
-
-
 class _LazyWorkerModel(ansible_mitogen.process.WorkerModel):  # type: ignore[misc]
     """Mitogen's classic worker model (its multiplexer processes), started in the
     top-level process by the first task that may need it (:func:`needs_mitogen`), before
@@ -254,6 +158,6 @@ class StrategyModule(ansible_mitogen.strategy.StrategyMixin, _Linear):  # type: 
     def _queue_task(self, host: Any, task: Any, task_vars: Any, play_context: Any) -> Any:
         action = str(getattr(task, "resolved_action", None) or task.action)
         task_vars = cold_vars(action, task_vars, task.delegate_to is not None)
-        if not _WORKER_MODEL.started and needs_mitogen(action, task_vars, task):
+        if not _WORKER_MODEL.started and needs_mitogen(action, task_vars, task, self._loader):
             _WORKER_MODEL.start(f"task {task.get_name()!r} on {host.name}")
         return super()._queue_task(host, task, task_vars, play_context)
