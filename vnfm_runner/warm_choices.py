@@ -1,8 +1,8 @@
 """What the runner's ``vnfm_warm`` strategy decides per task, before the task's worker
 forks (``strategy_plugins/vnfm_warm.py``): whether the task may need Mitogen (its
 multiplexers start with the first such task), and whether a ``raw`` task goes back to
-its VNFC's namespace connection. Pure functions, without Mitogen's import or patches,
-so that tests can import them."""
+its VNFC's namespace connection; and the deferred import it puts in front of Mitogen's
+(:func:`defer_import`). Without Mitogen's import or patches, so that tests can import it."""
 
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ _CONTROLLER_ACTIONS = frozenset(
 _LOCAL_ACTIONS = frozenset({"nfv.vnfm.vnf_resources"})
 
 
-def needs_mitogen(action: str, task_vars: dict[str, Any], task: Any, loader: Any = None) -> bool:
+def needs_mitogen(action: str, task_vars: dict[str, Any], task: Any, loader: Any) -> bool:
     """Whether a task may open a Mitogen connection: anything but an action that runs in
     the controller's worker, or a task on a connection Mitogen does not take over.
     Unsure (a templated connection, a delegation) counts as yes."""

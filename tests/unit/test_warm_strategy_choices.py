@@ -100,7 +100,7 @@ def test_a_raw_task_in_a_warm_vnfc_goes_through_its_namespace() -> None:
     assert routed["vnfm_netns"] == "vnfm-x-web-0"
     assert WARM_VNFC["ansible_connection"] == "local"  # the host's own variables untouched
     # and then needs no Mitogen
-    assert warm.needs_mitogen("ansible.builtin.raw", routed, _task()) is False
+    assert warm.needs_mitogen("ansible.builtin.raw", routed, _task(), DataLoader()) is False
 
 
 @pytest.mark.parametrize(

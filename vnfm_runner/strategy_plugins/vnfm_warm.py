@@ -7,7 +7,7 @@ and runs every module in-process, with its imports warm. The runner selects this
 strategy for the playbooks it runs when Mitogen is installed and
 ``VNFM_WARM_INTERPRETERS`` is not 0; ansible-playbook and AWX runs keep Ansible's own.
 
-Two changes to Mitogen, both here:
+What this strategy changes in Mitogen:
 
 - a VNFC of the local VIM is a network namespace of this host: its Python must start
   inside it (clean environment, cgroup joined, ``ip netns exec``). The VNFC's host
