@@ -64,6 +64,11 @@ class Settings(BaseSettings):
     def runs_dir(self) -> Path:
         return self.home / "runs"
 
+    @property
+    def template_cache_dir(self) -> Path:
+        """Compiled Jinja templates of the runs (vnfm_runner/template_cache.py)."""
+        return self.home / "cache" / "templates"
+
 
 def parse_networks(
     text: str, name: str

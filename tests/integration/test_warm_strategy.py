@@ -12,6 +12,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -209,3 +210,96 @@ def test_a_run_without_python_tasks_never_starts_mitogen(tmp_path: Path, vnfc: s
     assert "vnfm_warm: starting Mitogen" not in log
     # the run was verbose enough to say so if it had
     assert "TASK [Links]" in log and "<vnfc>" in log
+
+
+# A filter of the playbook's own and templates of every kind a run compiles: task
+# arguments, a condition, a loop, play variables.
+CACHE_PLAY = """
+- name: Templates
+  hosts: localhost
+  gather_facts: false
+  vars:
+    doubled: "{{ numbers | map('twice') | list }}"
+  tasks:
+    - name: Render
+      ansible.builtin.set_stats:
+        data:
+          out: "{{ doubled | join(',') }}-{{ label | upper }}"
+          kind: "{{ 'twice' if doubled[0] == 2 else 'once' }}"
+      when: numbers | length > 1
+      vars:
+        numbers: [1, 2, 3]
+        label: run
+"""
+
+FILTER = """
+def twice(value):
+    return value * MULTIPLIER
+
+
+MULTIPLIER = 2
+
+
+class FilterModule:
+    def filters(self):
+        return {"twice": twice}
+"""
+
+
+@pytest.mark.skipif(not strategy_env(), reason="Mitogen is not installed")
+def test_a_warm_run_keeps_its_compiled_templates_for_the_next(tmp_path: Path) -> None:
+    """The first run compiles and writes; the next renders the same from the files and
+    writes nothing; a changed filter plugin starts a new generation."""
+    (tmp_path / "filter_plugins").mkdir()
+    plugin = tmp_path / "filter_plugins" / "mine.py"
+    plugin.write_text(FILTER)
+    book = tmp_path / "cache.yml"
+    book.write_text(CACHE_PLAY)
+    cache = tmp_path / "templates"
+
+    def run(label: str) -> dict[str, Any]:
+        result = run_playbook(
+            playbook=str(book),
+            private_data_dir=tmp_path / label,
+            ident=label,
+            variables={},
+            template_cache=cache,
+        )
+        assert result.ok, (result.status, result.failures, result.stdout_tail())
+        stats: dict[str, Any] = result.stats
+        return stats
+
+    def files() -> set[Path]:
+        return {p for p in cache.glob("*/*/*") if not p.name.startswith(".")}
+
+    assert run("first") == {"out": "2,4,6-RUN", "kind": "twice"}
+    (generation,) = cache.iterdir()
+    assert stat.S_IMODE(cache.stat().st_mode) == 0o700
+    written = files()
+    assert len(written) >= 4  # the two values, the condition, the play variable
+    assert run("second") == {"out": "2,4,6-RUN", "kind": "twice"}
+    assert files() == written
+    plugin.write_text(FILTER.replace("MULTIPLIER = 2", "MULTIPLIER = 10"))
+    os.utime(plugin, (plugin.stat().st_atime, plugin.stat().st_mtime + 5))
+    assert run("changed") == {"out": "10,20,30-RUN", "kind": "once"}
+    assert len(list(cache.iterdir())) == 2
+    assert generation.is_dir()
+
+
+@pytest.mark.skipif(not strategy_env(), reason="Mitogen is not installed")
+def test_a_cache_directory_others_can_write_is_not_used(tmp_path: Path) -> None:
+    cache = tmp_path / "templates"
+    cache.mkdir()
+    cache.chmod(0o777)
+    book = tmp_path / "cache.yml"
+    book.write_text(CACHE_PLAY.replace("map('twice')", "map('int')"))
+    result = run_playbook(
+        playbook=str(book),
+        private_data_dir=tmp_path / "run",
+        ident="run",
+        variables={},
+        template_cache=cache,
+    )
+    assert result.ok, (result.status, result.failures, result.stdout_tail())
+    assert result.stats == {"out": "1,2,3-RUN", "kind": "once"}
+    assert list(cache.iterdir()) == []
