@@ -28,7 +28,7 @@ from typing import Any
 
 from ansible_runner.interface import init_runner
 
-from vnfm_runner import paths
+from vnfm_runner import paths, runner_child
 from vnfm_runner.secrets import SecretBox, is_secret
 from vnfm_runner.template_cache import TEMPLATE_CACHE_VAR
 from vnfm_runner.timings import RunProfile
@@ -36,6 +36,8 @@ from vnfm_runner.unsafe import dump_extravars
 
 EventSink = Callable[[dict[str, Any]], None]
 STRATEGY_PLUGINS = Path(__file__).with_name("strategy_plugins")
+
+runner_child.install()
 
 
 @dataclass

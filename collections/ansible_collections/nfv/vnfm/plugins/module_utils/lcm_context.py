@@ -85,6 +85,43 @@ def vnfc_context(resources: dict[str, Any], plan: dict[str, Any] | None) -> list
     return out
 
 
+# The inventory groups of the VNFCs an operation adds, removes and heals, by the LCM
+# context variable that lists them: a hook play can target them (hosts: web:&vnfm_added)
+# instead of skipping every other VNFC.
+CHANGE_GROUPS = {
+    "vnfm_added_vnfcs": "vnfm_added",
+    "vnfm_removed_vnfcs": "vnfm_removed",
+    "vnfm_healed_vnfcs": "vnfm_healed",
+}
+
+
+def lcm_context(
+    resources: dict[str, Any],
+    plan: dict[str, Any] | None,
+    added: list[str] | None = None,
+    removed: list[str] | None = None,
+    healed: list[str] | None = None,
+    removed_vnfcs: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The LCM context variables (docs/plan-format.md) from the resource info and the
+    plan, in one pass. ``added``, ``removed``, ``healed``: VNFC ids; ``removed_vnfcs``:
+    the removed VNFCs themselves, once the VIM no longer has them."""
+    vnfcs = vnfc_context(resources, plan)
+
+    def among(ids: list[str] | None) -> list[dict[str, Any]]:
+        wanted = set(ids or [])
+        return [v for v in vnfcs if v["id"] in wanted]
+
+    return {
+        "vnfm_vnfcs": vnfcs,
+        "vnfm_vnfcs_by_vdu": by_vdu(vnfcs),
+        "vnfm_ext_cps": list(resources.get("extCpInfo") or []),
+        "vnfm_added_vnfcs": among(added),
+        "vnfm_removed_vnfcs": list(removed_vnfcs) if removed_vnfcs else among(removed),
+        "vnfm_healed_vnfcs": among(healed),
+    }
+
+
 def by_vdu(vnfcs: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     grouped: dict[str, list[dict[str, Any]]] = {}
     for vnfc in vnfcs:
@@ -138,19 +175,35 @@ def _warm(conn: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def inventory_hosts(vnfcs: list[dict[str, Any]], warm: bool | None = None) -> list[dict[str, Any]]:
-    """add_host arguments for each VNFC: name, groups, connection vars. ``warm``: see
-    :func:`warm_connections` (None: as it says)."""
+def inventory_hosts(
+    vnfcs: list[dict[str, Any]],
+    warm: bool | None = None,
+    context: dict[str, Any] | None = None,
+) -> list[dict[str, Any]]:
+    """add_host arguments for each VNFC: name, groups, connection vars (the Python
+    interpreter included). ``warm``: see :func:`warm_connections` (None: as it says).
+    ``context``: the LCM context; a VNFC it lists as added, removed or healed joins that
+    group too (CHANGE_GROUPS)."""
     warm = warm_connections() if warm is None else warm
+    changes = {
+        group: {v["id"] for v in (context or {}).get(variable) or []}
+        for variable, group in CHANGE_GROUPS.items()
+    }
     hosts = []
     for vnfc in vnfcs:
         conn = connection_vars(vnfc)
         if warm:
             conn = _warm(conn)
+        # A namespace shares the controller's filesystem, so its Python too; elsewhere
+        # Ansible finds one (quietly: hooks cannot act on the warning).
+        local = conn.get("ansible_connection") == NETNS_CONNECTION
+        conn.setdefault("ansible_python_interpreter", sys.executable if local else "auto_silent")
+        groups = ["vnfcs", str(vnfc["vduId"])]
+        groups += [group for group, ids in changes.items() if vnfc["id"] in ids]
         hosts.append(
             {
                 "name": vnfc["host"],
-                "groups": ["vnfcs", str(vnfc["vduId"])],
+                "groups": groups,
                 "vars": {"vnfc_id": vnfc["id"], "vnfc_vdu_id": vnfc["vduId"], **conn},
             }
         )

@@ -48,7 +48,7 @@ PLAN = {
 
 
 def test_the_plugin_offers_the_documented_filters():
-    assert set(FILTERS) == {"vnfc_context", "vnfcs_by_vdu", "vnfc_hosts"}
+    assert set(FILTERS) == {"lcm_context", "vnfc_context", "vnfcs_by_vdu", "vnfc_hosts"}
 
 
 def test_vnfc_context_sorts_names_and_reads_addresses():
@@ -113,3 +113,56 @@ def test_vnfc_hosts_under_the_warm_strategy_start_python_inside_the_vnfc():
     assert any(a.startswith("PYTHONPATH=") for a in argv[:netns_at])
     lb = next(h for h in hosts if h["vars"]["vnfc_id"] == "lb-0")
     assert "ansible_connection" not in lb["vars"]  # other VNFCs are left as they were
+
+
+def test_lcm_context_gives_the_six_variables_from_one_reading():
+    context = FILTERS["lcm_context"](
+        {**RESOURCES, "extCpInfo": [{"id": "ext-0"}]},
+        PLAN,
+        added=["web-1"],
+        removed=["web-0", "gone-7"],
+        healed=["lb-0"],
+    )
+    vnfcs = FILTERS["vnfc_context"](RESOURCES, PLAN)
+    assert context == {
+        "vnfm_vnfcs": vnfcs,
+        "vnfm_vnfcs_by_vdu": FILTERS["vnfcs_by_vdu"](vnfcs),
+        "vnfm_ext_cps": [{"id": "ext-0"}],
+        "vnfm_added_vnfcs": [vnfcs[2]],
+        "vnfm_removed_vnfcs": [vnfcs[1]],  # an id the VIM does not have is no entry
+        "vnfm_healed_vnfcs": [vnfcs[0]],
+    }
+
+
+def test_lcm_context_keeps_the_removed_vnfcs_once_they_are_gone():
+    leaving = [{"id": "web-9", "vduId": "web", "name": "farm-web-9"}]
+    context = FILTERS["lcm_context"](RESOURCES, PLAN, removed=["web-0"], removed_vnfcs=leaving)
+    assert context["vnfm_removed_vnfcs"] == leaving
+    empty = FILTERS["lcm_context"]({}, None)
+    assert empty["vnfm_vnfcs"] == [] and empty["vnfm_vnfcs_by_vdu"] == {}
+    assert empty["vnfm_added_vnfcs"] == empty["vnfm_removed_vnfcs"] == []
+
+
+def test_vnfc_hosts_join_the_groups_of_what_the_operation_changes():
+    context = FILTERS["lcm_context"](
+        RESOURCES, PLAN, added=["web-1"], removed=["web-0"], healed=["web-1"]
+    )
+    hosts = FILTERS["vnfc_hosts"](context["vnfm_vnfcs"], context=context)
+    groups = {h["vars"]["vnfc_id"]: h["groups"] for h in hosts}
+    assert groups == {
+        "lb-0": ["vnfcs", "lb"],
+        "web-0": ["vnfcs", "web", "vnfm_removed"],
+        "web-1": ["vnfcs", "web", "vnfm_added", "vnfm_healed"],
+    }
+    plain = FILTERS["vnfc_hosts"](context["vnfm_vnfcs"])
+    assert all(h["groups"][2:] == [] for h in plain)
+
+
+def test_vnfc_hosts_name_the_python_interpreter():
+    import sys
+
+    hosts = FILTERS["vnfc_hosts"](FILTERS["vnfc_context"](RESOURCES, PLAN), warm=False)
+    by_id = {h["vars"]["vnfc_id"]: h["vars"] for h in hosts}
+    # a namespace shares the controller's filesystem: its Python
+    assert by_id["web-1"]["ansible_python_interpreter"] == sys.executable
+    assert by_id["lb-0"]["ansible_python_interpreter"] == "auto_silent"
