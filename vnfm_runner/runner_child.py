@@ -16,7 +16,7 @@ import ansible_runner.runner
 import pexpect
 
 
-class PromptClosingSpawn(pexpect.spawn):
+class PromptClosingSpawn(pexpect.spawn):  # type: ignore[misc]  # pexpect has no types
     def close(self, force: bool = True) -> None:
         if not self.isalive():  # exited and reaped: nothing to wait for
             self.ptyproc.delayafterclose = 0
