@@ -17,8 +17,8 @@ from typing import Any
 from sqlalchemy import select
 
 from vnfm_runner.assurance.stack import write_atomic
-from vnfm_runner.core import load_vnf
 from vnfm_runner.domain.records import VnfPackageRecord
+from vnfm_runner.package_models import package_model
 from vnfm_runner.store import mapping
 from vnfm_runner.store.db import Store
 from vnfm_runner.store.tables import InstanceRow, PackageRow
@@ -36,7 +36,7 @@ class EndpointBook:
     def _declared(self, pkg: VnfPackageRecord, flavour_id: str) -> dict[str, dict[str, Any]]:
         key = (pkg.id, flavour_id)
         if key not in self._flavours:
-            model, _warnings = load_vnf(pkg.path)
+            model = package_model(pkg.path)
             flavour = model.flavour(flavour_id)
             self._flavours[key] = {
                 e.vdu_id: {"port": e.port, "path": e.path, "cp": e.cp}

@@ -44,10 +44,10 @@ from vnfm_runner.assurance.instances import StampedCache, read_instantiated
 from vnfm_runner.assurance.pm_events import DOWN, UP, ThresholdCrossing
 from vnfm_runner.assurance.promql import PromError
 from vnfm_runner.assurance.rules import INSTANCE_LABEL
-from vnfm_runner.core import load_vnf
 from vnfm_runner.domain import Operation, OperationState
 from vnfm_runner.domain.records import VnfPackageRecord
 from vnfm_runner.errors import LcmError
+from vnfm_runner.package_models import package_model
 from vnfm_runner.store.db import Store
 from vnfm_runner.store.tables import IndicatorRow, OperationRow
 
@@ -515,7 +515,7 @@ class StoreScalables:
     def _triggers(self, pkg: VnfPackageRecord, flavour_id: str) -> list[Trigger]:
         key = (pkg.id, flavour_id)
         if key not in self._models:
-            model, _warnings = load_vnf(pkg.path)
+            model = package_model(pkg.path)
             flavour = model.flavour(flavour_id)
             out = []
             for p in flavour.autoscale_policies if flavour else []:

@@ -42,8 +42,8 @@ from sqlalchemy import delete, select
 
 from vnfm_runner.assurance.instances import read_instantiated
 from vnfm_runner.assurance.promql import PromClient, PromError
-from vnfm_runner.core import load_vnf
 from vnfm_runner.notify import indicators as notes
+from vnfm_runner.package_models import package_model
 from vnfm_runner.store.db import Store, iso, now
 from vnfm_runner.store.tables import (
     IndicatorRow,
@@ -334,7 +334,7 @@ class IndicatorService:
         if key not in self._models:
             if path is None:
                 raise LookupError(f"package {package_id} is not in the store")
-            model, _warnings = load_vnf(path)
+            model = package_model(path)
             flavour = model.flavour(flavour_id)
             self._models[key] = list(flavour.indicators) if flavour else []
         return self._models[key]

@@ -58,11 +58,11 @@ from vnfm_runner.assurance.rules import TargetGroup, probe_rules
 from vnfm_runner.assurance.stack import MonitoringStack, StackSettings
 from vnfm_runner.assurance.sync import InstanceSpec, vim_discovery
 from vnfm_runner.assurance.watcher import Busy, Watched, Watcher, WatchSettings
-from vnfm_runner.core import load_vnf
 from vnfm_runner.domain import InstantiationState, Operation
 from vnfm_runner.domain.records import VnfPackageRecord
 from vnfm_runner.errors import LcmError
 from vnfm_runner.lcm import Vnfm
+from vnfm_runner.package_models import package_model
 from vnfm_runner.secrets import SecretBox
 from vnfm_runner.store.db import FINAL_STATES, Store
 from vnfm_runner.store.stamp import change_stamp
@@ -149,7 +149,7 @@ class StoreInstances:
             return []
         key = (pkg.id, flavour_id)
         if key not in self._models:
-            model, _warnings = load_vnf(pkg.path)
+            model = package_model(pkg.path)
             flavour = model.flavour(flavour_id)
             self._models[key] = list(flavour.health_probes) if flavour else []
         return self._models[key]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from vnfm_runner.core import VnfModel, load_vnf
+from vnfm_runner.core import VnfModel
 from vnfm_runner.domain import InstantiationState, OperationState
 from vnfm_runner.domain.records import VnfInstanceRecord, VnfLcmOpOccRecord, VnfPackageRecord
 from vnfm_runner.errors import LcmError, NotFound
 from vnfm_runner.lcm.ports import Ports
+from vnfm_runner.package_models import package_model
 
 
 def operation(ports: Ports, op_id: str) -> VnfLcmOpOccRecord:
@@ -58,5 +59,5 @@ def package_for(
     pkg = ports.records.package(package_id or row.package_id)
     if pkg is None:
         raise LcmError(f"the package {row.package_id} of instance {row.id} is gone")
-    model, _warnings = load_vnf(pkg.path)
+    model = package_model(pkg.path)
     return pkg, model
