@@ -133,7 +133,16 @@ class Farm:
             **extra,
         }
 
-    def inventory(self, web_ids: list[str]) -> dict[str, Any]:
+    def inventory(self, web_ids: list[str], context: dict[str, Any]) -> dict[str, Any]:
+        """As the vnfc_inventory role builds it: the VDU groups, and the groups of the
+        VNFCs the operation adds, removes or heals."""
+        changes = {
+            group: {
+                self.host_name(v["id"]): {} for v in context.get(f"{group}_vnfcs") or []
+            }
+            for group in ("vnfm_added", "vnfm_removed", "vnfm_healed")
+        }
+
         def hostvars(vnfc_id: str) -> dict[str, Any]:
             return {
                 "ansible_connection": "nfv.vnfm.netns",
@@ -150,6 +159,7 @@ class Farm:
                         "children": {
                             "lb": {"hosts": {self.host_name("lb-0"): hostvars("lb-0")}},
                             "web": {"hosts": {self.host_name(w): hostvars(w) for w in web_ids}},
+                            **{group: {"hosts": hosts} for group, hosts in changes.items()},
                         }
                     }
                 }
@@ -225,7 +235,7 @@ def run_hook(
         f"- name: Run the {hook} hook\n"
         f"  ansible.builtin.import_playbook: {PACKAGE / 'Scripts' / hook}\n"
     )
-    (pdd / "inventory.json").write_text(json.dumps(farm.inventory(web_ids)))
+    (pdd / "inventory.json").write_text(json.dumps(farm.inventory(web_ids, context)))
     r = ansible_runner.run(
         private_data_dir=str(pdd),
         playbook="operation.yml",
