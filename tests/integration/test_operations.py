@@ -16,6 +16,7 @@ import ipaddress
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import uuid
@@ -353,6 +354,35 @@ def test_heal_records_its_timings(farm: Farm) -> None:
     shown = lc.cli_ok("op", "show", op_id, "--timings")
     for label in ("process start", "planning", "VIM calls", "hooks", "records", "total"):
         assert label in shown, shown
+
+
+def test_a_heal_restarts_a_vnfc_the_vim_rebuilt_unasked(farm: Farm) -> None:
+    """web-1's namespace vanishes behind the VNFM's back; healing web-0 rebuilds web-1 too
+    (the VIM reconciles to the plan), and web-1 counts as healed: heal_end (a play on
+    lb:vnfm_healed) starts its web server, and never visits web-2, left untouched."""
+    lc, inst = farm.lc, farm.id
+    ensure_webs(lc, inst, 3)
+    before = inodes(inst)
+    web2 = daemons_of(inst, "web-2")
+    # gone for good: no process left to hold the namespace (the VIM would adopt it back)
+    for pid in daemons_of(inst, "web-1"):
+        os.kill(pid, signal.SIGKILL)
+    subprocess.run(["ip", "netns", "del", f"vnfm-{inst}-web-1"], check=True)
+
+    lc.cli_ok("heal", inst, "--vnfc", "web-0", "-q")
+    after = inodes(inst)
+    assert after["web-0"] != before["web-0"] and after["web-1"] != before["web-1"]
+    assert (after["lb-0"], after["web-2"]) == (before["lb-0"], before["web-2"])
+    assert daemons_of(inst, "web-1"), "web-1 runs no web server after the heal rebuilt it"
+    assert daemons_of(inst, "web-2") == web2
+    prof = op_doc(lc, last_op_id(lc, inst))["vnfmTimings"]
+    visited = {
+        h.rsplit("-", 2)[-2] + "-" + h.rsplit("-", 1)[-1]
+        for p in prof["hookPlays"]
+        for h in p["vnfcs"]
+    }
+    assert visited == {"lb-0", "web-0", "web-1"}, prof["hookPlays"]
+    farm.serves({"web-0", "web-1", "web-2"})
 
 
 def test_heal_retry_does_not_recreate_what_the_failed_attempt_healed(

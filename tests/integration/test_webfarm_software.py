@@ -137,9 +137,7 @@ class Farm:
         """As the vnfc_inventory role builds it: the VDU groups, and the groups of the
         VNFCs the operation adds, removes or heals."""
         changes = {
-            group: {
-                self.host_name(v["id"]): {} for v in context.get(f"{group}_vnfcs") or []
-            }
+            group: {self.host_name(v["id"]): {} for v in context.get(f"{group}_vnfcs") or []}
             for group in ("vnfm_added", "vnfm_removed", "vnfm_healed")
         }
 

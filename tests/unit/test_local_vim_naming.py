@@ -610,6 +610,22 @@ def test_unchanged_reconcile_returns_discovered_resources() -> None:
     assert res.diff["before"] == res.diff["after"]
 
 
+def test_a_reconcile_names_the_vnfcs_it_creates() -> None:
+    """What a heal's hooks must start again: asked for, or lost by the VIM (check mode:
+    what it would create)."""
+    plan = make_plan(1)
+    assert (
+        LocalDriver(VIM, kernel=kernel_for(plan)).reconcile(plan, heal=[], check_mode=True).created
+        == []
+    )
+    kernel = kernel_for(plan)
+    del kernel.ns[naming.vnfc_netns(INST, "web-0")]  # lost behind the VNFM's back
+    res = LocalDriver(VIM, kernel=kernel).reconcile(plan, heal=["lb-0"], check_mode=True)
+    assert res.created == ["lb-0", "web-0"]
+    assert res.as_dict()["created"] == ["lb-0", "web-0"]
+    assert LocalDriver(VIM, kernel=kernel_for(plan)).remove(INST, check_mode=True).created == []
+
+
 def test_remove_check_mode_lists_everything() -> None:
     res = LocalDriver(VIM, kernel=kernel_for(make_plan(1))).remove(INST, check_mode=True)
     assert res.changed

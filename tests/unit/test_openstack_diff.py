@@ -356,6 +356,8 @@ def test_server_deleted_behind_our_back_is_recreated_on_its_ports() -> None:
     assert [s.name for s in ch.create_servers] == [name]
     assert ch.create_ports == [] and ch.delete_ports == []
     assert ch.attach_volumes == [(vol, "web-1")]
+    # what a heal's hooks must start again (the driver's own state is not needed for it)
+    assert OpenStackDriver.created(OpenStackDriver.__new__(OpenStackDriver), ch) == ["web-1"]
 
 
 def test_heal_replaces_the_server_and_keeps_ports_and_volumes() -> None:

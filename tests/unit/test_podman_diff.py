@@ -20,6 +20,7 @@ from ansible_collections.nfv.vnfm.plugins.module_utils.vim._podman.model import 
     PodState,
 )
 from ansible_collections.nfv.vnfm.plugins.module_utils.vim._podman.spec import VduSpec
+from ansible_collections.nfv.vnfm.plugins.module_utils.vim.podman import PodmanDriver
 
 INST = "i1"
 EXT = NetworkState("vnfm-podman-ext0", "172.30.251.0/24", "ext")
@@ -79,6 +80,8 @@ def test_a_replacement_keeps_the_address_the_driver_picked_for_the_old_pod() -> 
     assert ch.delete_pods == [have]
     [created] = ch.create_pods
     assert [cp.ip for cp in created.state.cps] == ["172.30.251.10"]
+    # a replaced pod is one a heal's hooks must start again
+    assert PodmanDriver.created(PodmanDriver.__new__(PodmanDriver), ch) == ["lb-0"]
 
 
 def test_carry_addresses_leaves_planned_and_internal_addresses_alone() -> None:

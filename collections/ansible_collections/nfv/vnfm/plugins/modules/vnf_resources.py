@@ -155,6 +155,15 @@ actions:
     - create netns vnfm-6f1c2a9b-0000-4000-8000-000000000001-web-1 (eth0 web_cp 10.10.0.11/24 ...)
     - delete netns vnfm-6f1c2a9b-0000-4000-8000-000000000001-web-2
     - power off vnfm-6f1c2a9b-0000-4000-8000-000000000001-web-0 (kill its processes; lo, eth0 down)
+created_vnfcs:
+  description:
+    - Ids of the VNFCs the run created (would create, in check mode), new or in place of
+      one it replaced - a heal's, or one the VIM had lost.
+    - C(null) when the VIM driver cannot tell (Kubernetes, where controllers recreate pods).
+  returned: always
+  type: list
+  elements: str
+  sample: [web-0]
 changed:
   description: Whether the VIM was (or would be) changed.
   returned: always

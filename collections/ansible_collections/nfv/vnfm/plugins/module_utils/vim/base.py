@@ -38,6 +38,9 @@ class ReconcileResult:
     actions: list[str] = field(default_factory=list)
     resources: dict[str, Any] = field(default_factory=dict)
     diff: dict[str, Any] = field(default_factory=dict)
+    # ids of the VNFCs the reconcile created, new or in place of one (would create, in
+    # check mode); None when the driver cannot tell
+    created: list[str] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -45,6 +48,7 @@ class ReconcileResult:
             "actions": list(self.actions),
             "resources": self.resources,
             "diff": self.diff,
+            "created": None if self.created is None else list(self.created),
         }
 
 
@@ -149,7 +153,11 @@ class ReconcilingDriver(Generic[DesiredT, ObservedT, ChangesT]):
             actions += [f"warning: {w}" for w in warnings]
             diff["warnings"] = warnings
         return ReconcileResult(
-            changed=changes.changed, actions=actions, resources=resources, diff=diff
+            changed=changes.changed,
+            actions=actions,
+            resources=resources,
+            diff=diff,
+            created=self.created(changes),
         )
 
     def converge(self, inst: str, desired: DesiredT | None, hint: Any = None) -> ObservedT:
@@ -213,6 +221,11 @@ class ReconcilingDriver(Generic[DesiredT, ObservedT, ChangesT]):
     ) -> tuple[dict[str, Any], dict[str, Any]]:
         """(resources, after summary) when nothing is applied: unchanged, or check mode."""
         raise NotImplementedError
+
+    def created(self, changes: ChangesT) -> list[str] | None:
+        """Ids of the VNFCs ``changes`` creates (new, or replacing one); None: the driver
+        cannot tell (a heal then reports only the VNFCs it was asked to heal)."""
+        return None
 
     def warnings(self, changes: ChangesT) -> list[str] | None:
         """Warnings the diff found (listed after the actions); None: the VIM has none."""

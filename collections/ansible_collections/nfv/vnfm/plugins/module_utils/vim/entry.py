@@ -65,6 +65,7 @@ def run_resources(params: dict[str, Any], check_mode: bool, diff: bool) -> dict[
         "changed": result.changed,
         "actions": result.actions,
         "resources": result.resources,
+        "created_vnfcs": result.created,
     }
     if diff:
         out["diff"] = result.diff

@@ -187,6 +187,9 @@ class LocalDriver(ReconcilingDriver[Desired, Observed, Changes]):
             inst, desired, list(final.vnfcs.values()), list(final.bridges.values()), final.volumes
         )
 
+    def created(self, changes: Changes) -> list[str]:
+        return sorted(v.vnfc_id for v in changes.create_vnfcs)
+
     def prediction(
         self, inst: str, desired: Desired | None, obs: Observed, changes: Changes
     ) -> tuple[dict[str, Any], dict[str, Any]]:

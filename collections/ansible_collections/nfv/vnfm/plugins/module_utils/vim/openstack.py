@@ -173,6 +173,9 @@ class OpenStackDriver(ReconcilingDriver[Desired, Observed, Changes]):
     def summary(self, obs: Observed) -> dict[str, Any]:
         return summary(obs)
 
+    def created(self, changes: Changes) -> list[str]:
+        return sorted(s.vnfc_id for s in changes.create_servers)
+
     def outcome(
         self, inst: str, desired: Desired | None, final: Observed
     ) -> tuple[dict[str, Any], dict[str, Any]]:

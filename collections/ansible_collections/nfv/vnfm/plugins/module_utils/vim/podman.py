@@ -151,6 +151,9 @@ class PodmanDriver(ReconcilingDriver[Desired, Observed, Changes]):
     def summary(self, obs: Observed) -> dict[str, Any]:
         return resources.summary(obs.pods.values(), obs.networks.values(), obs.volumes)
 
+    def created(self, changes: Changes) -> list[str]:
+        return sorted(p.state.vnfc_id for p in changes.create_pods)
+
     def outcome(
         self, inst: str, desired: Desired | None, final: Observed
     ) -> tuple[dict[str, Any], dict[str, Any]]:
