@@ -29,8 +29,8 @@ from typing import Any
 from ansible_runner.interface import init_runner
 
 from vnfm_runner import paths, runner_child
+from vnfm_runner.compile_cache import COMPILE_CACHE_VAR
 from vnfm_runner.secrets import SecretBox, is_secret
-from vnfm_runner.template_cache import TEMPLATE_CACHE_VAR
 from vnfm_runner.timings import RunProfile
 from vnfm_runner.unsafe import dump_extravars
 
@@ -81,7 +81,7 @@ def run_playbook(
     extra_env: dict[str, str] | None = None,
     secret_box: SecretBox | None = None,
     warm: bool = True,
-    template_cache: Path | None = None,
+    compile_cache: Path | None = None,
 ) -> RunResult:
     """Run ``playbooks/runner/<playbook>`` once; never raises for a failed play.
 
@@ -90,7 +90,7 @@ def run_playbook(
     (default: the keyring of the home whose ``runs/<op>/<ident>`` is
     ``private_data_dir``); the extra vars file is removed once the run is over.
     ``warm``: under the ``vnfm_warm`` strategy when Mitogen is installed (:func:`strategy_env`),
-    which keeps compiled templates in ``template_cache`` when given (template_cache.py).
+    which keeps compiled templates and modules in ``compile_cache`` when given (compile_cache.py).
     """
     env_dir = private_data_dir / "env"
     env_dir.mkdir(parents=True, exist_ok=True)
@@ -148,7 +148,7 @@ def run_playbook(
         # a module's or plugin's exception carries its traceback into the event and the
         # run's stdout (vnfm op logs); by default ansible-core says "(traceback unavailable)"
         "ANSIBLE_DISPLAY_TRACEBACK": "error",
-        **(strategy_env(template_cache) if warm else {}),
+        **(strategy_env(compile_cache) if warm else {}),
         **(extra_env or {}),
     }
     started = time.monotonic()
@@ -180,15 +180,15 @@ def run_playbook(
     return result
 
 
-def strategy_env(template_cache: Path | None = None) -> dict[str, str]:
+def strategy_env(compile_cache: Path | None = None) -> dict[str, str]:
     """The variables that select the ``vnfm_warm`` strategy (one persistent Python per
     target, strategy_plugins/vnfm_warm.py); none when Mitogen is not installed.
-    ``template_cache``: where that strategy keeps compiled templates (template_cache.py)."""
+    ``compile_cache``: where that strategy keeps compiled templates and modules (compile_cache.py)."""
     if importlib.util.find_spec("ansible_mitogen") is None:
         return {}
     env = {"ANSIBLE_STRATEGY_PLUGINS": str(STRATEGY_PLUGINS), "ANSIBLE_STRATEGY": "vnfm_warm"}
-    if template_cache is not None:
-        env[TEMPLATE_CACHE_VAR] = str(template_cache)
+    if compile_cache is not None:
+        env[COMPILE_CACHE_VAR] = str(compile_cache)
     return env
 
 

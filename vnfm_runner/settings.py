@@ -65,9 +65,9 @@ class Settings(BaseSettings):
         return self.home / "runs"
 
     @property
-    def template_cache_dir(self) -> Path:
-        """Compiled Jinja templates of the runs (vnfm_runner/template_cache.py)."""
-        return self.home / "cache" / "templates"
+    def compile_cache_dir(self) -> Path:
+        """Compiled templates and collection modules of the runs (vnfm_runner/compile_cache.py)."""
+        return self.home / "cache" / "compiled"
 
 
 def parse_networks(

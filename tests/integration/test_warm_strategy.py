@@ -9,6 +9,7 @@ Real network namespaces, a real cgroup, real ansible-runner runs: root and iprou
 from __future__ import annotations
 
 import json
+import marshal
 import os
 import re
 import shutil
@@ -226,6 +227,7 @@ CACHE_PLAY = """
         data:
           out: "{{ doubled | join(',') }}-{{ label | upper }}"
           kind: "{{ 'twice' if doubled[0] == 2 else 'once' }}"
+          vdus: "{{ [{'vduId': 'web'}] | nfv.vnfm.vnfcs_by_vdu | list }}"
       when: numbers | length > 1
       vars:
         numbers: [1, 2, 3]
@@ -248,8 +250,9 @@ class FilterModule:
 
 @pytest.mark.skipif(not strategy_env(), reason="Mitogen is not installed")
 def test_a_warm_run_keeps_its_compiled_templates_for_the_next(tmp_path: Path) -> None:
-    """The first run compiles and writes; the next renders the same from the files and
-    writes nothing; a changed filter plugin starts a new generation."""
+    """The first run compiles and writes templates and collection modules; the next
+    renders the same from the files and writes nothing; a changed filter plugin starts a
+    new generation."""
     (tmp_path / "filter_plugins").mkdir()
     plugin = tmp_path / "filter_plugins" / "mine.py"
     plugin.write_text(FILTER)
@@ -263,7 +266,7 @@ def test_a_warm_run_keeps_its_compiled_templates_for_the_next(tmp_path: Path) ->
             private_data_dir=tmp_path / label,
             ident=label,
             variables={},
-            template_cache=cache,
+            compile_cache=cache,
         )
         assert result.ok, (result.status, result.failures, result.stdout_tail())
         stats: dict[str, Any] = result.stats
@@ -272,16 +275,19 @@ def test_a_warm_run_keeps_its_compiled_templates_for_the_next(tmp_path: Path) ->
     def files() -> set[Path]:
         return {p for p in cache.glob("*/*/*") if not p.name.startswith(".")}
 
-    assert run("first") == {"out": "2,4,6-RUN", "kind": "twice"}
+    assert run("first") == {"out": "2,4,6-RUN", "kind": "twice", "vdus": ["web"]}
     (generation,) = cache.iterdir()
     assert stat.S_IMODE(cache.stat().st_mode) == 0o700
     written = files()
-    assert len(written) >= 4  # the two values, the condition, the play variable
-    assert run("second") == {"out": "2,4,6-RUN", "kind": "twice"}
+    assert len(written) >= 6  # the three values, the condition, the play variable...
+    # and the collection's Python modules the run imported (for its filter), compiled once
+    compiled = {marshal.loads(p.read_bytes()).co_filename for p in written}
+    assert any("/ansible_collections/nfv/vnfm/plugins/module_utils/" in f for f in compiled)
+    assert run("second") == {"out": "2,4,6-RUN", "kind": "twice", "vdus": ["web"]}
     assert files() == written
     plugin.write_text(FILTER.replace("MULTIPLIER = 2", "MULTIPLIER = 10"))
     os.utime(plugin, (plugin.stat().st_atime, plugin.stat().st_mtime + 5))
-    assert run("changed") == {"out": "10,20,30-RUN", "kind": "once"}
+    assert run("changed") == {"out": "10,20,30-RUN", "kind": "once", "vdus": ["web"]}
     assert len(list(cache.iterdir())) == 2
     assert generation.is_dir()
 
@@ -298,8 +304,8 @@ def test_a_cache_directory_others_can_write_is_not_used(tmp_path: Path) -> None:
         private_data_dir=tmp_path / "run",
         ident="run",
         variables={},
-        template_cache=cache,
+        compile_cache=cache,
     )
     assert result.ok, (result.status, result.failures, result.stdout_tail())
-    assert result.stats == {"out": "1,2,3-RUN", "kind": "once"}
+    assert result.stats == {"out": "1,2,3-RUN", "kind": "once", "vdus": ["web"]}
     assert list(cache.iterdir()) == []

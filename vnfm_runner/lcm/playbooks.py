@@ -38,7 +38,7 @@ class AnsiblePlaybooks:
             # A hung hook task fails the operation instead of holding it forever.
             extra_env={OP_ENV: run.op_id, "ANSIBLE_TASK_TIMEOUT": str(task_timeout)},
             warm=self.settings.warm_interpreters,
-            template_cache=self.settings.template_cache_dir,
+            compile_cache=self.settings.compile_cache_dir,
         )
 
 

@@ -31,8 +31,8 @@ What this strategy changes in Mitogen:
   ``vnf_plan`` and ``vnf_resources``...) or as ``raw`` commands in VNFCs, as webfarm's
   operations do, never pays for them.
 
-And outside Mitogen: the templates a run compiles are kept on disk for the workers and
-runs that follow (template_cache.py), when the runner names a directory for them.
+And outside Mitogen: the templates and collection modules a run compiles are kept on disk
+for the workers and runs that follow (compile_cache.py), when the runner names a directory.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ from ansible_collections.nfv.vnfm.plugins.module_utils.lcm_context import (
 )
 from ansible_collections.nfv.vnfm.plugins.module_utils.vim._local import vnfc_exec
 
-from vnfm_runner import template_cache
+from vnfm_runner import compile_cache
 from vnfm_runner.warm_choices import MITOGEN_CONNECTIONS, cold_vars, defer_import, needs_mitogen
 
 # ansible_mitogen.planner imports ansible.collections.list when it loads, and with it the
@@ -66,7 +66,7 @@ import ansible_mitogen.transport_config as transport_config  # noqa: E402
 ansible_mitogen.affinity.policy = ansible_mitogen.affinity.Policy()
 ansible_mitogen.strategy.REDIRECTED_CONNECTION_PLUGINS = MITOGEN_CONNECTIONS
 
-template_cache.install_from_environment()
+compile_cache.install_from_environment()
 
 _python_path = transport_config.PlayContextSpec.python_path
 # The controller's Python imports Ansible and the collection from its own disk in the

@@ -18,7 +18,7 @@ import pytest
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar, trust_as_template
 
-from vnfm_runner import template_cache as tc
+from vnfm_runner import compile_cache as tc
 
 
 @pytest.fixture
