@@ -79,8 +79,8 @@ class _Compiled:
         self.code = code
 
 
-class TemplateCache:
-    """Code objects by key, in memory and in ``directory`` (one file per template)."""
+class CodeCache:
+    """Code objects (templates, modules) by key, in memory and in ``directory``, a file each."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
@@ -199,7 +199,7 @@ def prune(root: Path, keep: str, now: float | None = None) -> None:
                     shutil.rmtree(entry.path, ignore_errors=True)
 
 
-def install(cache: TemplateCache) -> Callable[[], None]:
+def install(cache: CodeCache) -> Callable[[], None]:
     """Route ``jinja2.Environment.compile`` and ``compile_expression`` through ``cache``;
     returns the function that puts Jinja's own back."""
     import jinja2
@@ -253,7 +253,7 @@ def install(cache: TemplateCache) -> Callable[[], None]:
     return uninstall
 
 
-def install_module_cache(cache: TemplateCache) -> Callable[[], None] | None:
+def install_module_cache(cache: CodeCache) -> Callable[[], None] | None:
     """Route ansible-core's collection loader's ``get_code`` through ``cache`` (keyed by the
     module's file name and source); None when this ansible-core has no such loader."""
     from ansible.utils.collection_loader import _collection_finder as finder
@@ -314,7 +314,7 @@ def install_from_environment() -> bool:
         directory.mkdir(mode=0o700, exist_ok=True)
         os.utime(directory)  # in use: not pruned
     prune(Path(folder), keep=current)
-    cache = TemplateCache(directory)
+    cache = CodeCache(directory)
     install(cache)
     install_module_cache(cache)
     return True

@@ -43,11 +43,11 @@ class Runs:
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        self.uninstall = tc.install(tc.TemplateCache(directory))
+        self.uninstall = tc.install(tc.CodeCache(directory))
 
     def next_run(self) -> None:
         self.uninstall()
-        self.uninstall = tc.install(tc.TemplateCache(self.directory))
+        self.uninstall = tc.install(tc.CodeCache(self.directory))
 
 
 @pytest.fixture
@@ -97,7 +97,7 @@ def test_the_settings_that_change_the_code_change_the_key(runs: Runs, compiles: 
     assert other.from_string("[[ x ]] {{ x }}").render(x=1) == "1 {{ x }}"
     assert plain.from_string("[[ x ]] {{ x }}").render(x=1) == "[[ x ]] 1"
     assert len(compiles) == 4
-    keys = {tc.TemplateCache.key(e, "template", text) for e in (plain, trimmed, other)}
+    keys = {tc.CodeCache.key(e, "template", text) for e in (plain, trimmed, other)}
     assert len(keys) == 3
 
 
@@ -106,7 +106,7 @@ def test_an_autoescape_function_is_not_cached(runs: Runs, compiles: list[Any]) -
     for _ in range(2):
         assert env.from_string("{{ x }}").render(x="<b>") == "&lt;b&gt;"
     assert len(compiles) == 2
-    assert tc.TemplateCache.key(env, "template", "{{ x }}") is None
+    assert tc.CodeCache.key(env, "template", "{{ x }}") is None
 
 
 def test_a_damaged_file_is_compiled_again(tmp_path: Path, runs: Runs, compiles: list[Any]) -> None:
@@ -160,11 +160,11 @@ def test_ansible_backslash_escaping_is_part_of_the_key() -> None:
     module = sys.modules["ansible._internal._templating._jinja_bits"]
     context = module._TemplateCompileContext
     env = jinja2.Environment()
-    plain = tc.TemplateCache.key(env, "template", "{{ 'a\\nb' }}")
+    plain = tc.CodeCache.key(env, "template", "{{ 'a\\nb' }}")
     with context(escape_backslashes=True):
-        escaped = tc.TemplateCache.key(env, "template", "{{ 'a\\nb' }}")
+        escaped = tc.CodeCache.key(env, "template", "{{ 'a\\nb' }}")
     with context(escape_backslashes=False):
-        unescaped = tc.TemplateCache.key(env, "template", "{{ 'a\\nb' }}")
+        unescaped = tc.CodeCache.key(env, "template", "{{ 'a\\nb' }}")
     assert len({plain, escaped, unescaped}) == 3
 
 
