@@ -39,6 +39,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from vnfm_runner.file_stamps import stamps
+
 # Set by the runner (executor.strategy_env) to the home's cache directory; no cache without it.
 COMPILE_CACHE_VAR = "VNFM_COMPILE_CACHE"
 
@@ -79,6 +81,15 @@ class _Compiled:
         self.code = code
 
 
+def _digest(*parts: str | bytes) -> str:
+    """sha256 of ``parts``, each ended by a NUL (no two lists of parts share a digest)."""
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part if isinstance(part, bytes) else part.encode("utf-8", "surrogatepass"))
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
 class CodeCache:
     """Code objects (templates, modules) by key, in memory and in ``directory``, a file each."""
 
@@ -92,11 +103,7 @@ class CodeCache:
         settings = environment_settings(env)
         if settings is None:
             return None
-        digest = hashlib.sha256()
-        for part in (kind, settings, repr(extra), str(source)):
-            digest.update(part.encode("utf-8", "surrogatepass"))
-            digest.update(b"\0")
-        return digest.hexdigest()
+        return _digest(kind, settings, repr(extra), str(source))
 
     def get(self, key: str) -> types.CodeType | None:
         code = self._memory.get(key)
@@ -169,22 +176,10 @@ def private_directory(path: Path) -> bool:
 
 
 def generation(plugin_dirs: Iterable[Path], versions: Iterable[str]) -> str:
-    """A digest of ``versions`` and of every file in ``plugin_dirs`` (path, size,
+    """A digest of ``versions`` and of every file below ``plugin_dirs`` (path, size,
     modification time): a changed filter or test plugin starts a new generation."""
-    digest = hashlib.sha256()
-    for version in versions:
-        digest.update(version.encode("utf-8", "surrogatepass") + b"\0")
-    for folder in plugin_dirs:
-        try:
-            entries = sorted(os.scandir(folder), key=lambda e: e.name)
-        except OSError:
-            continue
-        for entry in entries:
-            with contextlib.suppress(OSError):
-                info = entry.stat()
-                line = f"{entry.path}\0{info.st_size}\0{info.st_mtime_ns}\0"
-                digest.update(line.encode("utf-8", "surrogatepass"))
-    return digest.hexdigest()[:32]
+    files = [repr((str(folder), found)) for folder in plugin_dirs if (found := stamps(folder))]
+    return _digest(*versions, *files)[:32]
 
 
 def prune(root: Path, keep: str, now: float | None = None) -> None:
@@ -267,15 +262,7 @@ def install_module_cache(cache: CodeCache) -> Callable[[], None] | None:
         source = self.get_source(fullname)
         if source is None:  # a synthetic package: nothing to compile
             return get_code(self, fullname)
-        digest = hashlib.sha256(b"module\0")
-        digest.update(
-            str(self.get_filename(fullname) or "<string>").encode("utf-8", "surrogatepass")
-        )
-        digest.update(b"\0")
-        digest.update(
-            source if isinstance(source, bytes) else source.encode("utf-8", "surrogatepass")
-        )
-        key = digest.hexdigest()
+        key = _digest("module", str(self.get_filename(fullname) or "<string>"), source)
         code = cache.get(key)
         if code is None:
             code = get_code(self, fullname)

@@ -11,32 +11,17 @@ one of them changes never reaches another.
 from __future__ import annotations
 
 import copy
-import os
 import threading
 from collections import OrderedDict
 from pathlib import Path
 
 from vnfm_runner.core import VnfModel, load_vnf
+from vnfm_runner.file_stamps import Stamp, stamps
 
 KEEP = 32  # models kept (a few per product and version)
 
 _lock = threading.Lock()
-_models: OrderedDict[tuple[str, tuple[tuple[str, int, int], ...]], VnfModel] = OrderedDict()
-
-
-def fingerprint(path: Path) -> tuple[tuple[str, int, int], ...]:
-    """(relative path, size, modification time) of every file below ``path``."""
-    out: list[tuple[str, int, int]] = []
-    for folder, dirs, files in os.walk(path):
-        dirs.sort()
-        for name in sorted(files):
-            full = os.path.join(folder, name)
-            try:
-                info = os.stat(full)
-            except OSError:
-                continue
-            out.append((os.path.relpath(full, path), info.st_size, info.st_mtime_ns))
-    return tuple(out)
+_models: OrderedDict[tuple[str, tuple[Stamp, ...]], VnfModel] = OrderedDict()
 
 
 def package_model(path: str | Path) -> VnfModel:
@@ -45,7 +30,7 @@ def package_model(path: str | Path) -> VnfModel:
     if not root.is_dir():  # an archive: read as it is
         model, _warnings = load_vnf(root)
         return model
-    key = (str(root.resolve()), fingerprint(root))
+    key = (str(root.resolve()), stamps(root))
     with _lock:
         cached = _models.get(key)
         if cached is not None:

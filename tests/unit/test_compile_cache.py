@@ -201,6 +201,10 @@ def test_a_changed_plugin_or_version_starts_a_new_generation(tmp_path: Path) -> 
     assert tc.generation([plugins], ["py", "jinja"]) != first
     (plugins / "other.py").write_text("")
     assert len({first, tc.generation([plugins], ["py", "jinja"])}) == 2
+    before = tc.generation([plugins], ["py", "jinja"])
+    (plugins / "sub").mkdir()
+    (plugins / "sub" / "nested.py").write_text("")  # a plugin in a subdirectory counts
+    assert tc.generation([plugins], ["py", "jinja"]) != before
 
 
 def test_generations_nobody_used_for_a_month_are_removed(tmp_path: Path) -> None:
